@@ -76,6 +76,7 @@ help:
 	@echo "make fuzz-smoke      run every libFuzzer target for 10 s (CI)"
 	@echo "make bench           run the benchmarks; figures printed beside their targets"
 	@echo "make size            print the stripped agent's size"
+	@echo "make vib             build build/xclone-agent-VERSION.vib (COMPAT_VERSION=v adds the Forklift namespace)"
 	@echo "make install         install xclone, libxclone and headers under PREFIX (/usr/local)"
 
 deps:
@@ -170,6 +171,18 @@ size: $(AGENT_BIN)
 
 bench: all
 	scripts/bench.sh
+
+# The VIB always carries the static musl agent, even when SAN=1 is set.
+# COMPAT_VERSION=<Forklift wrapper version> adds the vmkfstools compatibility
+# namespace (see vib/README.md) and declares the conflict with Forklift's VIB.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+VIB_RELEASE ?= 1
+vib:
+	@$(MAKE) --no-print-directory SAN=0 BUILD=build build/xclone-agent
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) scripts/mkvib.py --agent build/xclone-agent \
+		--version $(VERSION) --release $(VIB_RELEASE) \
+		$(if $(COMPAT_VERSION),--with-compat --compat-version $(COMPAT_VERSION) \
+		--out build/xclone-agent-compat-$(VERSION).vib,--out build/xclone-agent-$(VERSION).vib)
 
 # --- install -----------------------------------------------------------------
 

@@ -19,7 +19,7 @@ PACKAGES=(
 	libssl-dev libssh2-1-dev libcurl4-openssl-dev libcjson-dev
 	openssl openssh-server openssh-client
 	clang libclang-rt-14-dev valgrind
-	python3 xz-utils gzip tar
+	python3 xz-utils gzip tar busybox
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
