@@ -1,0 +1,131 @@
+/* Request dispatch and the permission check (see dispatch.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dispatch.h"
+#include "log.h"
+#include "ops.h"
+
+/*
+ * Indexed by enum xp_op; the protocol's table says which ops mutate. A row left
+ * NULL answers INTERNAL "operation missing from this build".
+ */
+static const ag_op_fn handlers[XP_OP_COUNT] = {
+	[XP_OP_HELLO] = op_hello,
+};
+
+bool ag_request_permitted(const struct ag_caller *caller, enum xp_op op)
+{
+	if ((unsigned)op >= XP_OP_COUNT)
+		return false;
+	if (caller->read_only && xp_op_mutates(op))
+		return false;
+	return (caller->allowed & (UINT32_C(1) << op)) != 0;
+}
+
+int ag_write_line(int fd, const char *line)
+{
+	size_t len = strlen(line);
+	char nl = '\n';
+
+	while (len > 0) {
+		ssize_t n = write(fd, line, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		line += n;
+		len -= (size_t)n;
+	}
+	while (write(fd, &nl, 1) != 1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/* Writes a line the codec built (NULL when encoding failed), freeing it. */
+static int write_encoded(struct ag_ctx *ctx, const char *id, char *line, const struct xp_error *e)
+{
+	int rc;
+
+	if (line == NULL) {
+		ag_log(AG_LOG_ERROR, "cannot encode a response: %s", e->message);
+		line = xp_response_error(id, XP_INTERNAL, "the agent could not encode its answer",
+					 NULL);
+		if (line == NULL)
+			return -1;
+	}
+	rc = ag_write_line(ctx->out_fd, line);
+	free(line);
+	return rc;
+}
+
+int ag_write_error(struct ag_ctx *ctx, const char *id, enum xp_code code, const char *message)
+{
+	struct xp_error e = { 0 };
+
+	return write_encoded(ctx, id, xp_response_error(id, code, message, &e), &e);
+}
+
+int ag_emit_event(struct ag_ctx *ctx, const char *id, const char *event, cJSON *data)
+{
+	struct xp_error e = { 0 };
+
+	return write_encoded(ctx, id, xp_event(id, event, data, &e), &e);
+}
+
+int ag_dispatch_request(struct ag_ctx *ctx, const struct xp_request *req, cJSON **result,
+			struct xp_error *err)
+{
+	const char *op = xp_op_name(req->op);
+	int rc;
+
+	*result = NULL;
+	if (!ag_request_permitted(ctx->caller, req->op)) {
+		ag_log(AG_LOG_WARN, "denied %s (id %s) for this %s caller%s", op, req->id,
+		       ag_mode_name(ctx->caller->mode),
+		       ctx->caller->read_only ? " (read-only)" : "");
+		return xp_error_set(err, XP_DENIED, "op",
+				    "this key or connection may not run %s", op);
+	}
+	if (handlers[req->op] == NULL)
+		return xp_error_set(err, XP_INTERNAL, "op", "%s is missing from this build", op);
+	ag_log(AG_LOG_DEBUG, "%s (id %s)", op, req->id);
+	rc = handlers[req->op](ctx, req, result, err);
+	if (rc != 0) {
+		ag_log(xp_code_retryable(rc) ? AG_LOG_INFO : AG_LOG_WARN, "%s (id %s) failed: %s %s",
+		       op, req->id, xp_code_name(rc), err->message);
+		cJSON_Delete(*result);
+		*result = NULL;
+	}
+	return rc;
+}
+
+int ag_dispatch_line(struct ag_ctx *ctx, const char *line, size_t len)
+{
+	struct xp_request *req;
+	struct xp_error err = { 0 };
+	cJSON *result = NULL;
+	int rc;
+
+	/* xp_request holds every argument buffer (about 5 KiB): keep it off the stack. */
+	req = calloc(1, sizeof(*req));
+	if (req == NULL)
+		return ag_write_error(ctx, NULL, XP_INTERNAL, "out of memory");
+	rc = xp_request_decode(line, len, req, &err);
+	if (rc != 0) {
+		ag_log(AG_LOG_INFO, "refused a request (%s): %s", xp_code_name(rc), err.message);
+		rc = ag_write_error(ctx, req->id, rc, err.message);
+		goto out;
+	}
+	rc = ag_dispatch_request(ctx, req, &result, &err);
+	if (rc != 0)
+		rc = ag_write_error(ctx, req->id, rc, err.message);
+	else
+		rc = write_encoded(ctx, req->id, xp_response_ok(req->id, result, &err), &err);
+out:
+	free(req);
+	return rc;
+}
