@@ -154,7 +154,7 @@ check:
 check-run: all $(UNIT_BINS)
 	BUILD=$(BUILD) SAN=$(SAN) tests/run
 
-FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE= -g -O1 $(INCLUDES) -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE= -g -O1 -DXCLONE_VERSION='"$(VERSION)"' $(INCLUDES) -fsanitize=fuzzer,address,undefined
 build-fuzz/%: tests/fuzz/%.c $(PROTOCOL_SRC) $(AGENT_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(PROTOCOL_SRC) $(AGENT_SRC) -lcjson -lssl -lcrypto
