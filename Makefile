@@ -155,9 +155,17 @@ check-run: all $(UNIT_BINS)
 	BUILD=$(BUILD) SAN=$(SAN) tests/run
 
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE= -g -O1 -DXCLONE_VERSION='"$(VERSION)"' $(INCLUDES) -fsanitize=fuzzer,address,undefined
-build-fuzz/%: tests/fuzz/%.c $(PROTOCOL_SRC) $(AGENT_SRC)
+FUZZ_LIB := build-fuzz/libfuzzsrc.a
+build-fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(PROTOCOL_SRC) $(AGENT_SRC) -lcjson -lssl -lcrypto
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(patsubst %.c,build-fuzz/obj/%.o,$(PROTOCOL_SRC) $(AGENT_SRC))
+	rm -f $@ && ar rcs $@ $^
+
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) -lcjson -lssl -lcrypto
 
 fuzz: $(FUZZ_BINS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BINS)

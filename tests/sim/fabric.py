@@ -132,6 +132,18 @@ def mappings(root):
     return {ini: mapped(root, [ini]) for ini in _initiators(root)}
 
 
+# --- added for the ESXi host simulator: lookups that read no JSON -------------
+# (the host's esxcli answers device questions in a few milliseconds, so these
+# stay free of the json import; they follow the layout in the docstring above)
+
+
+def is_presented(root, initiator, dev_id):
+    """True when the LUN exists and is mapped to that initiator."""
+    _check_name("initiator", initiator)
+    return (os.path.exists(os.path.join(root, "maps", initiator, dev_id))
+            and os.path.exists(os.path.join(lun_dir(root, dev_id), "meta.json")))
+
+
 def _main(argv):
     usage = ("usage: fabric.py ROOT create-lun DEV ARRAY SIZE [BACKING] | delete-lun DEV |"
              " map INITIATOR DEV | unmap INITIATOR DEV | list")

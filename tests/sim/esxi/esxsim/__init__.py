@@ -1,0 +1,1 @@
+"""xclone's ESXi host simulator (a test fixture; never shipped). See tests/sim/README.md."""
