@@ -3,6 +3,7 @@
  * the effective-configuration dump and the usage text, so a key is declared
  * once.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -21,6 +22,12 @@ enum key_kind {
 	KEY_UINT,    /* decimal integer within [min, max] */
 	KEY_LOG_LEVEL,
 	KEY_WORD,    /* 1..AG_CONFIG_WORD_MAX of [0-9A-Za-z.+-] (version strings) */
+	KEY_FILE,    /* absolute path of a file */
+	KEY_FILE_OPT, /* absolute path of a file, or empty for "not set" */
+	KEY_BOOL,    /* true or false */
+	KEY_ADDRESS, /* an IPv4 or IPv6 address literal */
+	KEY_PINS,    /* SHA-256 certificate fingerprints (serve_pins.h) */
+	KEY_OPLIST,  /* empty, or operation names separated by commas */
 };
 
 struct key_spec {
@@ -66,9 +73,39 @@ static const struct key_spec keys[] = {
 	 */
 	{ "compat_wrapper_version", KEY_WORD, FIELD(compat_wrapper_version), 0, 0, "0.3.3",
 	  "version the Forklift-compatible interface reports" },
+	/* serve: the mutual-TLS socket (agent/README.md, "serve"). */
+	{ "serve_enabled", KEY_BOOL, FIELD(serve_enabled), 0, 0, "false",
+	  "true lets /etc/init.d/xclone-agent start serve" },
+	{ "serve_listen", KEY_ADDRESS, FIELD(serve_listen), 0, 0, "0.0.0.0",
+	  "address serve listens on (IPv4 or IPv6 literal)" },
+	{ "serve_port", KEY_UINT, FIELD(serve_port), 0, 65535, "8443",
+	  "TCP port of serve (0: any free port, logged; for tests)" },
+	{ "serve_cert", KEY_FILE_OPT, FIELD(serve_cert), 0, 0, "",
+	  "serve's certificate chain (PEM); required by serve" },
+	{ "serve_key", KEY_FILE_OPT, FIELD(serve_key), 0, 0, "",
+	  "private key of serve_cert (PEM, mode 0600); required by serve" },
+	{ "serve_ca", KEY_FILE_OPT, FIELD(serve_ca), 0, 0, "",
+	  "CA certificates that sign client certificates (PEM); required by serve" },
+	{ "serve_client_pins", KEY_PINS, FIELD(serve_client_pins), 0, 0, "",
+	  "SHA256:<hex> fingerprints of the only client certificates accepted (comma-separated)" },
+	{ "serve_pidfile", KEY_FILE, FIELD(serve_pidfile), 0, 0, "/var/run/xclone/serve.pid",
+	  "serve's process id, written once it listens" },
+	{ "serve_handshake_timeout_seconds", KEY_UINT, FIELD(serve_handshake_timeout_s), 1, 300,
+	  "10", "a connection must finish its TLS handshake within this long" },
+	{ "serve_idle_timeout_seconds", KEY_UINT, FIELD(serve_idle_timeout_s), 2, 86400, "300",
+	  "a connection that sends no complete request (or reads no answer) this long is closed" },
+	{ "serve_max_connections", KEY_UINT, FIELD(serve_max_connections), 1, 256, "32",
+	  "connections served at once; more are closed at once" },
+	{ "serve_max_requests_per_second", KEY_UINT, FIELD(serve_max_requests_per_second), 1,
+	  100000, "50", "requests started per second on one connection; more wait their turn" },
+	{ "serve_read_only", KEY_BOOL, FIELD(serve_read_only), 0, 0, "false",
+	  "true refuses serve's clients every operation that changes the host" },
+	{ "serve_allow", KEY_OPLIST, FIELD(serve_allow), 0, 0, "",
+	  "operations serve's clients may run (comma-separated; empty: all)" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(NKEYS <= 64, "flag_keys has one bit per key");
 
 static const struct {
 	const char *name;
@@ -94,13 +131,17 @@ static const struct key_spec *key_find(const char *name, size_t len, size_t *ind
 static int set_path(char *field, const struct key_spec *k, const char *v, size_t n, char *why,
 		    size_t cap)
 {
+	if (n == 0 && k->kind == KEY_FILE_OPT) {
+		field[0] = '\0';
+		return 0;
+	}
 	while (n > 1 && v[n - 1] == '/')
 		n--;
 	if (n == 0 || v[0] != '/') {
 		snprintf(why, cap, "must be an absolute path");
 		return -1;
 	}
-	if (k->kind == KEY_DIR && n == 1) {
+	if (k->kind != KEY_PROGRAM && n == 1) {
 		snprintf(why, cap, "must not be the root folder");
 		return -1;
 	}
@@ -164,6 +205,47 @@ static int set_word(char *field, const char *v, size_t n, char *why, size_t cap)
 	return 0;
 }
 
+static int set_bool(bool *field, const char *v, size_t n, char *why, size_t cap)
+{
+	if (ag_text_eq(v, n, "true") || ag_text_eq(v, n, "false")) {
+		*field = v[0] == 't';
+		return 0;
+	}
+	snprintf(why, cap, "must be true or false");
+	return -1;
+}
+
+static int set_address(char *field, const char *v, size_t n, char *why, size_t cap)
+{
+	unsigned char bin[16];
+	char text[AG_CONFIG_ADDR_MAX];
+
+	if (ag_text_copy(text, sizeof(text), v, n) != 0 ||
+	    (inet_pton(AF_INET, text, bin) != 1 && inet_pton(AF_INET6, text, bin) != 1)) {
+		snprintf(why, cap, "must be an IPv4 or IPv6 address (0.0.0.0 or :: for every one)");
+		return -1;
+	}
+	memcpy(field, text, n + 1);
+	return 0;
+}
+
+/* Operation names are checked against the protocol when serve starts (caller.c). */
+static int set_oplist(char *field, const char *v, size_t n, char *why, size_t cap)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+		if (!((c >= 'a' && c <= 'z') || c == '.' || c == '_' || c == ',')) {
+			snprintf(why, cap, "must be operation names separated by commas");
+			return -1;
+		}
+	}
+	if (ag_text_copy(field, AG_CONFIG_LIST_MAX, v, n) != 0) {
+		snprintf(why, cap, "is longer than %d bytes", AG_CONFIG_LIST_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
 static int set_value(struct ag_config *cfg, const struct key_spec *k, const char *v, size_t n,
 		     char *why, size_t cap)
 {
@@ -172,6 +254,8 @@ static int set_value(struct ag_config *cfg, const struct key_spec *k, const char
 	switch (k->kind) {
 	case KEY_PROGRAM:
 	case KEY_DIR:
+	case KEY_FILE:
+	case KEY_FILE_OPT:
 		return set_path(field, k, v, n, why, cap);
 	case KEY_UINT:
 		return set_uint((unsigned *)(void *)field, k, v, n, why, cap);
@@ -179,6 +263,14 @@ static int set_value(struct ag_config *cfg, const struct key_spec *k, const char
 		return set_log_level((enum ag_log_level *)(void *)field, v, n, why, cap);
 	case KEY_WORD:
 		return set_word(field, v, n, why, cap);
+	case KEY_BOOL:
+		return set_bool((bool *)(void *)field, v, n, why, cap);
+	case KEY_ADDRESS:
+		return set_address(field, v, n, why, cap);
+	case KEY_PINS:
+		return ag_pins_parse((struct ag_pins *)(void *)field, v, n, why, cap);
+	case KEY_OPLIST:
+		return set_oplist(field, v, n, why, cap);
 	}
 	snprintf(why, cap, "has an unknown kind");
 	return -1;
@@ -351,12 +443,12 @@ int ag_config_apply_flag(struct ag_config *cfg, const char *key_value, struct ag
 	if (k == NULL)
 		return ag_error_set(err, AG_CONFIG_E_KEY, "--set: unknown key '%s'",
 				    ag_text_quote(q, sizeof(q), key, klen));
-	if (cfg->flag_keys & (UINT32_C(1) << idx))
+	if (cfg->flag_keys & (UINT64_C(1) << idx))
 		return ag_error_set(err, AG_CONFIG_E_DUP, "--set: key '%s' given twice", k->name);
 	if (set_value(cfg, k, val, vlen, why, sizeof(why)) != 0)
 		return ag_error_set(err, AG_CONFIG_E_VALUE, "--set: %s %s (got '%s')", k->name, why,
 				    ag_text_quote(q, sizeof(q), val, vlen));
-	cfg->flag_keys |= UINT32_C(1) << idx;
+	cfg->flag_keys |= UINT64_C(1) << idx;
 	return 0;
 }
 
@@ -380,6 +472,18 @@ const char *ag_config_log_level_name(enum ag_log_level level)
 	return "unknown";
 }
 
+static void write_pins(const char *name, const struct ag_pins *pins, FILE *out)
+{
+	char text[AG_PIN_TEXT_MAX];
+
+	fprintf(out, "%s = ", name);
+	for (unsigned i = 0; i < pins->count; i++) {
+		ag_pin_format(pins->sha256[i], text);
+		fprintf(out, "%s%s", i == 0 ? "" : ",", text);
+	}
+	fputc('\n', out);
+}
+
 void ag_config_write(const struct ag_config *cfg, FILE *out)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
@@ -389,7 +493,18 @@ void ag_config_write(const struct ag_config *cfg, FILE *out)
 		case KEY_PROGRAM:
 		case KEY_DIR:
 		case KEY_WORD:
+		case KEY_FILE:
+		case KEY_FILE_OPT:
+		case KEY_ADDRESS:
+		case KEY_OPLIST:
 			fprintf(out, "%s = %s\n", keys[i].name, field);
+			break;
+		case KEY_BOOL:
+			fprintf(out, "%s = %s\n", keys[i].name,
+				*(const bool *)(const void *)field ? "true" : "false");
+			break;
+		case KEY_PINS:
+			write_pins(keys[i].name, (const struct ag_pins *)(const void *)field, out);
 			break;
 		case KEY_UINT:
 			fprintf(out, "%s = %u\n", keys[i].name, *(const unsigned *)(const void *)field);
@@ -405,6 +520,7 @@ void ag_config_write(const struct ag_config *cfg, FILE *out)
 void ag_config_usage(FILE *out)
 {
 	for (size_t i = 0; i < NKEYS; i++)
-		fprintf(out, "  %-30s %s (default %s)\n", keys[i].name, keys[i].help,
+		fprintf(out, "  %-30s %s (%s%s)\n", keys[i].name, keys[i].help,
+			keys[i].default_value[0] ? "default " : "no default",
 			keys[i].default_value);
 }

@@ -24,12 +24,15 @@
 
 #include "ag_error.h"
 #include "log.h"
+#include "serve_pins.h"
 
 #define AG_CONFIG_DEFAULT_PATH "/etc/xclone/agent.conf"
 #define AG_CONFIG_PATH_MAX 1024     /* longest path setting, NUL included */
 #define AG_CONFIG_FILE_MAX 65536    /* largest configuration file accepted */
 #define AG_CONFIG_LINE_MAX 4096     /* longest line accepted */
 #define AG_CONFIG_WORD_MAX 32       /* longest word setting (a version string) */
+#define AG_CONFIG_ADDR_MAX 46       /* an IPv4 or IPv6 address literal, NUL included */
+#define AG_CONFIG_LIST_MAX 512      /* a list of operation names, NUL included */
 
 enum ag_config_code {
 	AG_CONFIG_OK = 0,
@@ -54,7 +57,22 @@ struct ag_config {
 	unsigned esxcli_timeout_s;           /* bound on one esxcli or vsish call */
 	enum ag_log_level log_level;
 	char compat_wrapper_version[AG_CONFIG_WORD_MAX + 1];
-	uint32_t flag_keys;                  /* keys set by --set so far (bit per key) */
+	/* serve, the mutual-TLS socket (agent/README.md, "serve") */
+	bool serve_enabled;                  /* read by the init script only */
+	char serve_listen[AG_CONFIG_ADDR_MAX];
+	unsigned serve_port;                 /* 0: any free port (tests), logged */
+	char serve_cert[AG_CONFIG_PATH_MAX]; /* "" when unset: serve refuses to start */
+	char serve_key[AG_CONFIG_PATH_MAX];
+	char serve_ca[AG_CONFIG_PATH_MAX];
+	struct ag_pins serve_client_pins;    /* none: any certificate the CA signed */
+	char serve_pidfile[AG_CONFIG_PATH_MAX];
+	unsigned serve_handshake_timeout_s;
+	unsigned serve_idle_timeout_s;
+	unsigned serve_max_connections;
+	unsigned serve_max_requests_per_second; /* per connection */
+	bool serve_read_only;
+	char serve_allow[AG_CONFIG_LIST_MAX]; /* "op,op,..."; "" allows every operation */
+	uint64_t flag_keys;                  /* keys set by --set so far (bit per key) */
 };
 
 /* ESXi's own values: /bin tools, /vmfs, /var/run/xclone, 4 clones, ... */

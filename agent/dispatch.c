@@ -14,6 +14,18 @@
  */
 static const ag_op_fn handlers[XP_OP_COUNT] = {
 	[XP_OP_HELLO] = op_hello,
+	[XP_OP_HOST_INFO] = op_host_info,
+	[XP_OP_STORAGE_RESCAN] = op_storage_rescan,
+	[XP_OP_DEVICE_GET] = op_device_get,
+	[XP_OP_DEVICE_WAIT] = op_device_wait,
+	[XP_OP_DEVICE_DETACH] = op_device_detach,
+	[XP_OP_PREFLIGHT] = op_preflight,
+	[XP_OP_CLONE_START] = op_clone_start,
+	[XP_OP_TASK_GET] = op_task_get,
+	[XP_OP_TASK_WATCH] = op_task_watch,
+	[XP_OP_TASK_CANCEL] = op_task_cancel,
+	[XP_OP_TASK_CLEAN] = op_task_clean,
+	[XP_OP_TASK_LIST] = op_task_list,
 };
 
 bool ag_request_permitted(const struct ag_caller *caller, enum xp_op op)

@@ -23,6 +23,18 @@
 
 /* --- setting up a run --------------------------------------------------------------- */
 
+/* Appends a NULL-terminated list; one too many marks the run as refused. */
+static void append_args(struct ag_hostcmd *c, const char *const *args)
+{
+	for (size_t i = 0; args != NULL && args[i] != NULL; i++) {
+		if (c->nargs >= AG_HOSTCMD_ARGS_MAX) {
+			c->nargs = AG_HOSTCMD_ARGS_MAX + 1; /* ag_hostcmd_run refuses it */
+			return;
+		}
+		c->args[c->nargs++] = args[i];
+	}
+}
+
 void ag_hostcmd_init(struct ag_hostcmd *c, const char *tool, const char *program,
 		     const char *const *args, int timeout_ms, size_t output_max)
 {
@@ -31,13 +43,7 @@ void ag_hostcmd_init(struct ag_hostcmd *c, const char *tool, const char *program
 	c->program = program;
 	c->timeout_ms = timeout_ms;
 	c->output_max = output_max;
-	for (size_t i = 0; args != NULL && args[i] != NULL; i++) {
-		if (c->nargs == AG_HOSTCMD_ARGS_MAX) {
-			c->nargs++; /* ag_hostcmd_run refuses it */
-			break;
-		}
-		c->args[c->nargs++] = args[i];
-	}
+	append_args(c, args);
 }
 
 void ag_esxcli_init(struct ag_hostcmd *c, const struct ag_config *cfg, const char *const *words)
@@ -47,13 +53,7 @@ void ag_esxcli_init(struct ag_hostcmd *c, const struct ag_config *cfg, const cha
 	ag_hostcmd_init(c, "esxcli", cfg->esxcli_path, formatter, (int)cfg->esxcli_timeout_s * 1000,
 			AG_HOSTCMD_OUT_SMALL);
 	c->skip_label = 1;
-	for (size_t i = 0; words != NULL && words[i] != NULL; i++) {
-		if (c->nargs >= AG_HOSTCMD_ARGS_MAX) {
-			c->nargs = AG_HOSTCMD_ARGS_MAX + 1;
-			break;
-		}
-		c->args[c->nargs++] = words[i];
-	}
+	append_args(c, words);
 }
 
 /* True when an argument can be shown as it is (the usual vmhba64, naa.x, -d). */
@@ -91,6 +91,11 @@ const char *ag_hostcmd_label(const struct ag_hostcmd *c, char *buf, size_t cap)
 		at += (size_t)n;
 	}
 	return buf;
+}
+
+int ag_esx_copy(char *dst, size_t cap, const char *s)
+{
+	return ag_text_copy(dst, cap, s, strlen(s));
 }
 
 /* --- running ------------------------------------------------------------------------ */

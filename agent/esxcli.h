@@ -74,6 +74,9 @@ void ag_hostcmd_free(struct ag_hostcmd *c);
 /* "esxcli storage core device list -d 'naa.1'": the command as messages show it. */
 const char *ag_hostcmd_label(const struct ag_hostcmd *c, char *buf, size_t cap);
 
+/* Copies a NUL-terminated string; -1 (dst "") when it does not fit. */
+int ag_esx_copy(char *dst, size_t cap, const char *s);
+
 /* --- parsed records -------------------------------------------------------- */
 
 #define AG_ESX_ID_MAX 256        /* device ids, UIDs, IQNs, NQNs: buffer bytes */

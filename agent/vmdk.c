@@ -117,12 +117,16 @@ static int check_text(struct parse_ctx *c, const char *what, const char *s, size
 
 /*
  * A quoted string starting at s[0] == '"': its inside goes to (*in, *inlen),
- * *used gets the bytes consumed including both quotes.
+ * *used gets the bytes consumed including both quotes. The closing quote is the
+ * LAST '"' of (s, n): the format has no escape, and vSphere names may hold '"'
+ * (a VM called `VM "quoted"` gets files of that name), so the only reading that
+ * keeps such names whole is "up to the last quote"; callers then require that
+ * nothing but an optional number follows.
  */
 static int quoted(struct parse_ctx *c, const char *what, const char *s, size_t n, const char **in,
 		  size_t *inlen, size_t *used)
 {
-	const char *close = n > 1 ? memchr(s + 1, '"', n - 1) : NULL;
+	const char *close = n > 1 ? memrchr(s + 1, '"', n - 1) : NULL;
 
 	if (close == NULL)
 		return fail(c, AG_VMDK_E_SYNTAX, "%s has no closing '\"'", what);
@@ -143,7 +147,7 @@ static int value_text(struct parse_ctx *c, const char *key, const char *v, size_
 		rc = quoted(c, key, v, n, out, olen, &used);
 		if (rc == 0 && used != n)
 			rc = fail(c, AG_VMDK_E_SYNTAX,
-				  "text after the closing quote of %s (a '\"' cannot appear in a value)",
+				  "text after the closing quote of %s",
 				  key);
 		return rc;
 	}
@@ -366,8 +370,7 @@ static int extent_file(struct parse_ctx *c, struct ag_vmdk_extent *e, const char
 	n -= used;
 	if (n > 0 && p[0] != ' ' && p[0] != '\t')
 		return fail(c, AG_VMDK_E_SYNTAX,
-			    "text after the extent file name's closing quote "
-			    "(a '\"' cannot appear in a name)");
+			    "text after the extent file name's closing quote");
 	if (!next_token(&p, &n, &tok, &tlen))
 		return 0;
 	if (ag_text_u64(tok, tlen, UINT64_C(1) << 62, &e->offset) != 0)

@@ -18,9 +18,10 @@
  *     (ZERO extents have no file), at most 64;
  *   disk database `ddb.<name> = "<value>"`, at most 256 entries; the ones
  *     xclone uses are decoded, others are checked for form only.
- * Quoted values end at the next '"': the format has no escape, so a name with
- * a double quote cannot be written and any text after the closing quote is an
- * error. Any key given twice is an error.
+ * Quoted values end at the LAST '"' of the line: the format has no escape and
+ * vSphere names may hold '"', so only "up to the last quote" keeps such names
+ * whole; after it only an extent's offset may follow. Any key given twice is an
+ * error.
  */
 #ifndef XCLONE_AGENT_VMDK_H
 #define XCLONE_AGENT_VMDK_H

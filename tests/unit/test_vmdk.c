@@ -152,6 +152,14 @@ static void test_forms(void)
 	is_int(d->extents[2].access, AG_VMDK_NOACCESS, "NOACCESS");
 	is_int(ag_vmdk_size_bytes(d), 48 * 512, "size sums all extents");
 
+	const char *quotes = "version=1\nCID=1\nparentCID=2\ncreateType=\"vmfsSparse\"\n"
+			     "parentFileNameHint=\"VM \"q\" (1).vmdk\"\n"
+			     "RW 8 VMFSSPARSE \"VM \"q\" (1)-000001-delta.vmdk\" 7\n";
+	is_int(parse(quotes, &e), 0, "names holding double quotes parse");
+	is_str(d->extents[0].file, "VM \"q\" (1)-000001-delta.vmdk", "quoted name kept whole");
+	ok(d->extents[0].has_offset && d->extents[0].offset == 7, "offset after a quoted name");
+	is_str(d->parent_hint, "VM \"q\" (1).vmdk", "parent hint with quotes kept whole");
+
 	is_int(parse(crlf, &e), 0, "CRLF descriptor with two extents");
 	is_int(d->create_type, AG_VMDK_CT_2GB_FLAT, "twoGbMaxExtentFlat");
 	is_int(d->n_extents, 2, "two extents");
@@ -199,7 +207,7 @@ static void test_errors(void)
 		{ "RW 8 VMFS x.vmdk\n", AG_VMDK_E_SYNTAX, 5, "double quotes" },
 		{ "RW 8 VMFS \"x.vmdk\n", AG_VMDK_E_SYNTAX, 5, "no closing" },
 		{ "RW 8 VMFS \"\"\n", AG_VMDK_E_SYNTAX, 5, "empty" },
-		{ "RW 8 VMFS \"a\"b\".vmdk\"\n", AG_VMDK_E_SYNTAX, 5, "cannot appear in a name" },
+		{ "RW 8 VMFS \"a\"b\".vmdk\"x\n", AG_VMDK_E_SYNTAX, 5, "after the extent file name's closing quote" },
 		{ "RW 8 VMFS \"x.vmdk\" 12 13\n", AG_VMDK_E_SYNTAX, 5, "after the extent offset" },
 		{ "RW 8 VMFS \"x.vmdk\" abc\n", AG_VMDK_E_SYNTAX, 5, "offset" },
 		{ "RW 8 ZERO \"x.vmdk\"\n", AG_VMDK_E_SYNTAX, 5, "ZERO extent takes no file" },
@@ -210,7 +218,7 @@ static void test_errors(void)
 		  AG_VMDK_E_CHAIN, 0, "no parentFileNameHint" },
 		{ EXTENT "parentFileNameHint=\"\"\n", AG_VMDK_E_SYNTAX, 6, "empty" },
 		{ EXTENT "changeTrackPath=\"x-ctk.vmdk\" extra\n", AG_VMDK_E_SYNTAX, 6, "after the closing quote" },
-		{ EXTENT "parentFileNameHint=\"a\"b\"\n", AG_VMDK_E_SYNTAX, 6, "after the closing quote" },
+		{ EXTENT "parentFileNameHint=\"a\"b\" x\n", AG_VMDK_E_SYNTAX, 6, "after the closing quote" },
 		{ EXTENT "isNativeSnapshot=\"maybe\"\n", AG_VMDK_E_SYNTAX, 6, "yes" },
 		{ EXTENT "ddb.adapterType = lsilogic\n", AG_VMDK_E_SYNTAX, 6, "double quotes" },
 		{ EXTENT "ddb. = \"x\"\n", AG_VMDK_E_KEY, 6, "unknown key 'ddb.'" },
