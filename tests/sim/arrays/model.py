@@ -130,6 +130,8 @@ def initiator_kind(text):
         return "iscsi"
     if t.startswith("nqn."):
         return "nvme"
+    if re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", t):
+        return "sdc"  # a PowerFlex SDC GUID
     if t.startswith("fc.") or wwn_hex(t):
         return "fc"
     return None
@@ -153,6 +155,8 @@ def fabric_id(st, initiator):
         return initiator.lower()
     if kind == "nvme":
         return initiator
+    if kind == "sdc":
+        return initiator.upper()  # as the scini module reports it (IoctlIniGuidStr)
     if kind == "fc":
         _, pn = split_fc(initiator)
         for login in st.get("fabric_logins", []):

@@ -74,12 +74,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(n) if n > 0 else b""
 
     def _send(self, status, headers, body, content_type="application/json"):
-        data = b"" if body is None else json.dumps(body).encode()
+        # bytes are sent as they are (an HTML or plain-text error page), with the
+        # personality's own Content-Type header when it gives one
+        if isinstance(body, bytes):
+            data = body
+        else:
+            data = b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, str(v))
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
+        if not any(k.lower() == "content-type" for k in headers):
+            self.send_header("Content-Type", content_type)
+        if str(headers.get("Transfer-Encoding", "")).lower() == "chunked":
+            # a personality that streams its collections (3PAR WSAPI) asks for this
+            data = b"".join(b"%x\r\n%s\r\n" % (len(data[i:i + 1024]), data[i:i + 1024])
+                            for i in range(0, len(data), 1024)) + b"0\r\n\r\n"
+        else:
+            self.send_header("Content-Length", str(len(data)))
         # headers and body in one write (end_headers alone would send them apart)
         self._headers_buffer.append(b"\r\n" + data)
         self.flush_headers()

@@ -134,8 +134,12 @@ def seed_state(st, spec, root):
             lun = m.get("lun")
             if lun is None:
                 lun = vendor.pick_lun(arr, kind, group)
-            arr["mappings"].append({"volume": find_volume_id(arr, m["volume"]), "kind": kind,
-                                    "group": group, "lun": lun})
+            mapping = {"volume": find_volume_id(arr, m["volume"]), "kind": kind,
+                       "group": group, "lun": lun}
+            # vendor details of a mapping (a 3PAR matched set's "port") kept as given
+            mapping.update({k: v for k, v in m.items() if k not in ("volume", "host",
+                                                                    "host_group", "lun")})
+            arr["mappings"].append(mapping)
 
 
 # ---- module API ----

@@ -157,7 +157,10 @@ class SimHost:
 
     # --- knobs ---------------------------------------------------------------
     def set_faults(self, faults):
+        """Replaces the fault rules; their "times" counters start again from zero,
+        since counters are kept per rule position."""
         write_json(os.path.join(self.root, "faults.json"), faults)
+        self.reset_fault_counters()
 
     def reset_fault_counters(self):
         try:

@@ -171,6 +171,9 @@ def offload_reason(host, src, dst):
         return "source and target LUNs are on different arrays"
     if not t["vaai"]["clone"]:
         return "target device does not support VAAI clone"
+    # XCOPY needs both ends: the source LUN must take the command as well.
+    if not s["vaai"]["clone"]:
+        return "source device does not support VAAI clone"
     return None
 
 
