@@ -232,7 +232,7 @@ RELATIONS = {"volume": {"mapped_volumes", "host", "host_group"},
 
 def parse_select(text):
     """'id,name,hosts(id,name)' → {"id": None, "name": None, "hosts": {...}}; None on error."""
-    tree, i, stack, key = {}, 0, [], ""
+    tree, stack, key = {}, [], ""
     node = tree
     for ch in text + ",":
         if ch == "(":
@@ -254,7 +254,6 @@ def parse_select(text):
             key = ""
         else:
             key += ch
-        i += 1
     return tree if not stack else None
 
 
