@@ -1008,8 +1008,10 @@ static int pure_map(void *state, const struct xc_lun *lun, const struct xc_mappi
 	}
 	rc = xc_rest_send_checked(p->http, &req, &resp, pure_map_check, &check, &confirmed, err);
 	xc_sb_free(&path);
-	if (rc)
+	if (rc) {
+		xc_http_response_free(&resp); /* a failed send may still hold the last answer */
 		return rc;
+	}
 	if (!confirmed) {
 		if (resp.status == 200 || resp.status == 201) {
 			cJSON *b = cJSON_ParseWithLength(resp.body, resp.body_len);
