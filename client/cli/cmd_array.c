@@ -426,7 +426,9 @@ static int run(struct xc_array *arr, const struct array_args *a, struct xclone_e
 	}
 	case CMD_MAP:
 	case CMD_UNMAP: {
-		struct xc_mapping target = {a->host ? XC_GROUP_HOST : XC_GROUP_HOST_SET, "", -1}, got;
+		struct xc_mapping target = {.kind = a->host ? XC_GROUP_HOST : XC_GROUP_HOST_SET,
+					    .lun_id = -1},
+				  got;
 		char *end = NULL;
 		snprintf(target.group, sizeof(target.group), "%s", a->host ? a->host : a->host_group);
 		if (a->lun != NULL) {

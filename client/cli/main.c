@@ -1,12 +1,14 @@
 /*
  * xclone: the command-line tool. main() only finds the command; each command
- * parses its own options (getopt_long) and uses libxclone's public API.
+ * parses its own options (getopt_long, from the one table in opts.c) and uses
+ * libxclone's public API.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli_exit.h"
 #include "commands.h"
+#include "xclone.h"
 
 struct command {
 	const char *name;
@@ -18,7 +20,18 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "help", cmd_help, "show this help, or `xclone help <command>`" },
+	{ "hello", cmd_hello, "check the connection: agent identity, host key, permissions" },
+	{ "host-info", cmd_host_info, "adapters and initiator ids, datastores, VAAI settings" },
+	{ "rescan", cmd_rescan, "rescan storage adapters (new or removed LUNs)" },
+	{ "device", cmd_device, "device get|wait|detach DEVICE" },
+	{ "preflight", cmd_preflight, "what a clone would do, and whether the array will copy" },
+	{ "clone", cmd_clone, "start a clone of a VMDK onto a device (--watch to follow it)" },
+	{ "task", cmd_task, "task get|watch|cancel|clean TASK, task list" },
+	{ "authorized-key", cmd_authorized_key, "the restricted authorized_keys line for a key" },
+	{ "populate", cmd_populate, "copy VM disks onto volumes end to end (xclone populate --help)" },
+	{ "array", cmd_array, "inspect and act on a storage array (xclone array --help)" },
+	{ "populate", cmd_populate, "copy VMDKs onto PersistentVolumes: map, clone, clean up, resumable" },
+	{ "help", cmd_help, "this help, `xclone help <command>` or `xclone help <topic>`" },
 	{ "version", cmd_version, "print the version" },
 };
 
@@ -32,7 +45,7 @@ static const struct command *find_command(const char *name)
 
 static int cmd_version(int argc, char **argv)
 {
-	printf("xclone %s\n", XCLONE_VERSION);
+	printf("xclone %s (libxclone %s)\n", XCLONE_VERSION, xclone_version());
 	return EXIT_OK;
 }
 
@@ -41,6 +54,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: xclone <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	help_topics(out);
 	fprintf(out, "\n`xclone <command> --help` describes a command's options.\n");
 }
 
@@ -53,9 +67,11 @@ static int cmd_help(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	if (help_topic(argv[1], stdout) == EXIT_OK)
+		return EXIT_OK;
 	c = find_command(argv[1]);
 	if (c == NULL || c->run == cmd_help) {
-		fprintf(stderr, "xclone: no command '%s'\n", argv[1]);
+		fprintf(stderr, "xclone: no command or help topic '%s' (see `xclone help`)\n", argv[1]);
 		return EXIT_USAGE;
 	}
 	help_argv[0] = argv[1];
@@ -65,6 +81,8 @@ static int cmd_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const struct command *c;
+	struct xclone_error err = { 0 };
+	int rc;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -79,5 +97,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xclone: unknown command '%s' (see `xclone help`)\n", argv[1]);
 		return EXIT_USAGE;
 	}
-	return c->run(argc - 1, argv + 1);
+	if (xclone_global_init(&err) != 0) {
+		fprintf(stderr, "xclone: %s\n", err.message);
+		return EXIT_INTERNAL;
+	}
+	rc = c->run(argc - 1, argv + 1);
+	xclone_global_cleanup();
+	return rc;
 }

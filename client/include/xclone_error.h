@@ -24,6 +24,8 @@ enum xclone_code {
 	XC_E_IO,          /* local file or system call failure */
 	XC_E_NOMEM,
 	XC_E_INTERNAL,
+	XC_E_AGENT,       /* the agent could not be started or ended without answering */
+	XC_E_ABORTED,     /* the caller stopped it (a watch callback returned non-zero) */
 };
 
 struct xclone_error {
@@ -31,9 +33,10 @@ struct xclone_error {
 	char remote_code[32]; /* the agent's error code or array error id, when any */
 	int http_status;      /* for array errors, 0 otherwise */
 	char message[512];
+	int retryable;        /* the same call may succeed when repeated unchanged */
 };
 
-/* Fills err (when not NULL) and returns code. printf-style message. */
+/* Fills err (when not NULL; retryable cleared) and returns code. printf-style message. */
 int xclone_error_set(struct xclone_error *err, enum xclone_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

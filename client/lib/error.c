@@ -36,6 +36,8 @@ const char *xclone_code_name(enum xclone_code code)
 		[XC_E_IO] = "XC_E_IO",
 		[XC_E_NOMEM] = "XC_E_NOMEM",
 		[XC_E_INTERNAL] = "XC_E_INTERNAL",
+		[XC_E_AGENT] = "XC_E_AGENT",
+		[XC_E_ABORTED] = "XC_E_ABORTED",
 	};
 
 	if ((size_t)code < sizeof(names) / sizeof(names[0]) && names[code] != NULL)

@@ -37,6 +37,8 @@ struct xc_http {
 	xc_http_relogin_fn relogin;
 	xc_http_expired_fn expired;
 	void *auth_ctx;
+	xc_http_definite_fn definite;
+	void *definite_ctx;
 	xc_http_log_fn log;
 	void *log_ctx;
 	struct xc_http_stats stats;
@@ -229,6 +231,12 @@ void xc_http_set_relogin(struct xc_http *h, xc_http_relogin_fn relogin,
 	h->relogin = relogin;
 	h->expired = expired;
 	h->auth_ctx = ctx;
+}
+
+void xc_http_set_definite(struct xc_http *h, xc_http_definite_fn definite, void *ctx)
+{
+	h->definite = definite;
+	h->definite_ctx = ctx;
 }
 
 void xc_http_set_log(struct xc_http *h, xc_http_log_fn log, void *ctx)
@@ -666,6 +674,8 @@ int xc_http_send(struct xc_http *h, const struct xc_http_request *req,
 				if (wait_ms > HTTP_RETRY_AFTER_MAX_MS)
 					return 0; /* told to come back much later: say so */
 			} else if (resp->status >= 500 && resp->status <= 599) {
+				if (h->definite != NULL && h->definite(h->definite_ctx, resp))
+					return 0; /* the array's own answer: neither lost nor retried */
 				if (!req->idempotent) {
 					resp->outcome_unknown = 1;
 					return 0;

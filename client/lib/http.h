@@ -86,6 +86,12 @@ int xc_http_add_secret(struct xc_http *h, const char *secret, struct xclone_erro
 /* expired may be NULL: then 401 means expired. relogin NULL: no re-login. */
 void xc_http_set_relogin(struct xc_http *h, xc_http_relogin_fn relogin,
 			 xc_http_expired_fn expired, void *ctx);
+/* Returns non-zero when a 5xx response is the array's decided answer rather than a
+ * failure (PowerFlex sends its MDM's refusals as 500 with an errorCode): such an
+ * answer is returned as is, neither retried nor marked outcome_unknown. NULL (the
+ * default): every 5xx is a failure. */
+typedef int (*xc_http_definite_fn)(void *ctx, const struct xc_http_response *resp);
+void xc_http_set_definite(struct xc_http *h, xc_http_definite_fn definite, void *ctx);
 void xc_http_set_log(struct xc_http *h, xc_http_log_fn log, void *ctx);
 
 /*

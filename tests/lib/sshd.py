@@ -33,7 +33,9 @@ def free_port():
 
 def authorized_key_line(forced_command, pubkey_text):
     """The restricted authorized_keys line for one key."""
-    escaped = forced_command.replace("\\", "\\\\").replace('"', '\\"')
+    # OpenSSH unescapes only \" inside command="..." (auth-options.c); a
+    # backslash stays as it is.
+    escaped = forced_command.replace('"', '\\"')
     return f'command="{escaped}",{RESTRICT} {pubkey_text.strip()}'
 
 
