@@ -6,8 +6,9 @@
  *   local    requests on stdin, answers on stdout (operators and tests on the host)
  *   compat   the Forklift vmkfstools esxcli plugin form: `compat --clone -s S -t D`...
  *   esxcli   the VIB's `esxcli xclone ...` plugin: `esxcli task.get --task-id ID`...
+ *   serve    the mutual-TLS socket (serve.h), started by /etc/init.d/xclone-agent
  * Options (every mode): --config FILE, --set key=value (repeatable);
- * ssh and local also take --read-only and --allow=op,op,...
+ * ssh, local and serve also take --read-only and --allow=op,op,...
  */
 #include <getopt.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "dispatch.h"
 #include "esxcli_plugin.h"
 #include "log.h"
+#include "serve.h"
 #include "session.h"
 #include "ssh_command.h"
 
@@ -42,6 +44,7 @@ static void usage(FILE *out)
 		"usage: xclone-agent --version\n"
 		"       xclone-agent ssh   [--read-only] [--allow=OP,...] [--config FILE] [--set K=V]...\n"
 		"       xclone-agent local [--read-only] [--allow=OP,...] [--config FILE] [--set K=V]...\n"
+		"       xclone-agent serve [--read-only] [--allow=OP,...] [--config FILE] [--set K=V]...\n"
 		"       xclone-agent compat [--config FILE] [--set K=V]... -- --clone -s SRC -t DEV |\n"
 		"                    --task-get -i ID | --task-clean -i ID | --version\n"
 		"       xclone-agent esxcli [--config FILE] [--set K=V]... OP [--NAME VALUE]...\n"
@@ -80,7 +83,7 @@ static int parse_options(int argc, char **argv, struct options *o, int allow_cal
 		case 'r':
 		case 'a':
 			if (!allow_caller_flags) {
-				fprintf(stderr, "xclone-agent: --%s is for ssh and local modes\n",
+				fprintf(stderr, "xclone-agent: --%s is for ssh, local and serve modes\n",
 					ch == 'r' ? "read-only" : "allow");
 				return -1;
 			}
@@ -115,7 +118,7 @@ static int setup(struct options *o, struct ag_config *cfg, struct ag_caller *cal
 		fprintf(stderr, "xclone-agent: %s\n", err.msg);
 		return -1;
 	}
-	ag_log_open((int)cfg->log_level, mode == AG_MODE_LOCAL);
+	ag_log_open((int)cfg->log_level, mode == AG_MODE_LOCAL || mode == AG_MODE_SERVE);
 	return 0;
 }
 
@@ -179,8 +182,10 @@ int main(int argc, char **argv)
 	/* A vanished peer must give EPIPE on write, not kill a half-written state change. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (strcmp(mode, "ssh") == 0 || strcmp(mode, "local") == 0) {
-		enum ag_mode m = mode[0] == 's' ? AG_MODE_SSH : AG_MODE_LOCAL;
+	if (strcmp(mode, "ssh") == 0 || strcmp(mode, "local") == 0 || strcmp(mode, "serve") == 0) {
+		enum ag_mode m = strcmp(mode, "ssh") == 0     ? AG_MODE_SSH
+				 : strcmp(mode, "serve") == 0 ? AG_MODE_SERVE
+							      : AG_MODE_LOCAL;
 
 		first = parse_options(argc - 1, argv + 1, &o, 1);
 		if (first < 0 || first != argc - 1) {
@@ -190,6 +195,8 @@ int main(int argc, char **argv)
 		}
 		if (setup(&o, &cfg, &caller, m) != 0)
 			return 2;
+		if (m == AG_MODE_SERVE)
+			return ag_serve_run(&cfg, &caller);
 		return m == AG_MODE_SSH ? run_ssh(&ctx) : ag_session_run(&ctx, STDIN_FILENO);
 	}
 	if (strcmp(mode, "compat") == 0 || strcmp(mode, "esxcli") == 0) {
