@@ -378,10 +378,17 @@ static int run_verb(struct ag_ctx *ctx, const struct ag_sshcmd *cmd)
 	return answer(ctx, 1, "Unknown option");
 }
 
+int ag_compat_refuse(struct ag_ctx *ctx, const char *message)
+{
+	return answer(ctx, 1, message) != 0;
+}
+
 int ag_compat_run(struct ag_ctx *ctx, const struct ag_sshcmd *cmd)
 {
-	int status = run_verb(ctx, cmd);
-
-	/* Over SSH the wrapper exits with its status; esxcli plugins exit 0 (vib/README.md). */
-	return ctx->caller->mode == AG_MODE_COMPAT ? 0 : (status != 0);
+	/*
+	 * The wrapper's script ends with `exit ${exit_code}` in both of its forms
+	 * (SSH and the esxcli plugin), so xclone exits non-zero on failure too
+	 * (vib/README.md, "Compatibility namespace").
+	 */
+	return run_verb(ctx, cmd) != 0;
 }

@@ -13,4 +13,10 @@
 /* Writes the answer to ctx->out_fd; returns the process exit status. */
 int ag_compat_run(struct ag_ctx *ctx, const struct ag_sshcmd *cmd);
 
+/*
+ * A "DS=...;CMD=..." command that does not parse: answered in the wrapper's XML
+ * envelope (status 1) as the wrapper would, not as a JSON protocol error.
+ */
+int ag_compat_refuse(struct ag_ctx *ctx, const char *message);
+
 #endif

@@ -131,6 +131,10 @@ static int run_ssh(struct ag_ctx *ctx)
 
 	if (ag_sshcmd_parse(cmd, cmd ? strlen(cmd) : 0, &parsed, &err) != 0) {
 		ag_log(AG_LOG_WARN, "refused SSH command: %s", err.msg);
+		if (err.code == AG_SSHCMD_E_COMPAT)
+			return ag_compat_refuse(ctx, "Unknown option");
+		if (err.code == AG_SSHCMD_E_FIELD)
+			return ag_compat_refuse(ctx, err.msg);
 		ag_write_error(ctx, NULL, XP_BAD_REQUEST, err.msg);
 		return 1;
 	}

@@ -299,6 +299,8 @@ static void stream_read(struct run *u, struct stream *s)
 		}
 		tail_add(&s->tail, buf, (size_t)n);
 		line_add(u, s, buf, (size_t)n);
+		if (u->o->on_partial != NULL && u->o->on_line != NULL && s->line.len > 0)
+			(void)u->o->on_partial(u->o->ctx, s->id, s->line.buf, s->line.len);
 	}
 }
 

@@ -45,6 +45,13 @@ struct ag_spawn_opts {
 	int kill_grace_ms;        /* SIGTERM to SIGKILL; 0: AG_SPAWN_GRACE_DEFAULT_MS */
 	size_t capture_max;       /* tail bytes kept per stream; 0: AG_SPAWN_CAPTURE_DEFAULT */
 	ag_line_fn on_line;       /* optional */
+	/*
+	 * Optional, with on_line: after each read, the piece still waiting for its
+	 * separator (not consumed; it reaches on_line once terminated). vmkfstools
+	 * draws "\rClone: N% done." and then may stay silent: this is how a caller
+	 * sees N before the next '\r'. The return value is ignored.
+	 */
+	ag_line_fn on_partial;
 	void *ctx;
 	bool own_process_group;   /* child leads its own group; signals go to the group */
 };

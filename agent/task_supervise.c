@@ -95,6 +95,30 @@ static int on_line(void *ctx, enum ag_stream stream, const char *line, size_t le
 	return stop;
 }
 
+/*
+ * The unterminated piece after a read: a "Clone: N% done." drawn with a leading
+ * '\r' is complete before its separator arrives, so the record shows N while
+ * vmkfstools is silent. Only the percent is taken from it; the whole piece
+ * still reaches on_line (and the failure and tail parsing) once terminated.
+ */
+static int on_partial(void *ctx, enum ag_stream stream, const char *piece, size_t len)
+{
+	struct sup *u = ctx;
+	size_t used;
+	int percent = ag_clone_percent(piece, len, &used);
+
+	if (percent < 0 || stream != AG_STREAM_STDOUT)
+		return 0;
+	pthread_mutex_lock(&u->mu);
+	if (u->pid != 0 && percent != u->rec.percent) {
+		u->rec.percent = percent;
+		u->dirty = true;
+		pthread_cond_signal(&u->cv);
+	}
+	pthread_mutex_unlock(&u->mu);
+	return 0;
+}
+
 /* --- the ticker thread ------------------------------------------------------ */
 
 /*
@@ -307,6 +331,7 @@ static int run_vmkfstools(struct sup *u, struct ag_error *se)
 		.kill_grace_ms = (int)u->store.cfg->cancel_grace_s * 1000,
 		.capture_max = XP_STDERR_TAIL_MAX,
 		.on_line = on_line,
+		.on_partial = on_partial,
 		.ctx = u,
 		.own_process_group = true,
 	};

@@ -595,7 +595,19 @@ static int resolve_parent(const char *vmfs_root, const char *child, const char *
 	const char *slash = strrchr(child, '/');
 	int n, rc;
 
-	if (hint[0] == '/') {
+	size_t root_len = strlen(vmfs_root);
+
+	if (strncmp(hint, "/vmfs/", 6) == 0 &&
+	    !(strncmp(hint, vmfs_root, root_len) == 0 && hint[root_len] == '/')) {
+		/*
+		 * ESXi writes absolute hints as /vmfs/volumes/...: that names the
+		 * configured vmfs root, which is /vmfs itself on a host.
+		 */
+		n = snprintf(joined, sizeof(joined), "%s/%s", vmfs_root, hint + 6);
+		if (n < 0 || (size_t)n >= sizeof(joined))
+			return ag_error_set(err, AG_VMDK_E_LIMIT, "parent path too long");
+		rc = ag_source_resolve_path(vmfs_root, joined, (size_t)n, out, err);
+	} else if (hint[0] == '/') {
 		rc = ag_source_resolve_path(vmfs_root, hint, strlen(hint), out, err);
 	} else {
 		n = snprintf(joined, sizeof(joined), "%.*s/%s", (int)(slash - child), child, hint);

@@ -78,6 +78,12 @@ static int helper(int argc, char **argv)
 		}
 		printf("\n");
 		fprintf(stderr, "warning one\r\nwarning two");
+	} else if (strcmp(mode, "redraw-stall") == 0) {
+		/* "\rClone: 7% done." then silence: the piece has no separator yet */
+		printf("\rClone: 7%% done.");
+		fflush(stdout);
+		sleep_ms(300);
+		printf("\n");
 	} else if (strcmp(mode, "exit") == 0) {
 		return atoi(argv[3]);
 	} else if (strcmp(mode, "signal") == 0) {
@@ -259,6 +265,46 @@ static void test_lines(void)
 	is_int(outs, 2, "line text without separators");
 	is_str(r.err, "warning one\r\nwarning two", "stderr captured raw");
 	ok(strstr(r.out, "Clone: 100% done.\r\n") != NULL, "stdout captured raw");
+	ag_spawn_result_free(&r);
+}
+
+struct partial {
+	int calls;
+	char seen[64];   /* the piece on_partial saw */
+	int lines_then;  /* on_line calls made when it saw it */
+	int lines;
+};
+
+static int partial_line(void *ctx, enum ag_stream s, const char *line, size_t len)
+{
+	((struct partial *)ctx)->lines++;
+	return 0;
+}
+
+static int partial_piece(void *ctx, enum ag_stream s, const char *piece, size_t len)
+{
+	struct partial *p = ctx;
+
+	if (p->calls++ == 0) {
+		snprintf(p->seen, sizeof(p->seen), "%.*s", (int)len, piece);
+		p->lines_then = p->lines;
+	}
+	return 0;
+}
+
+static void test_partial(void)
+{
+	const char *argv[] = { self, "--helper", "redraw-stall", NULL };
+	struct partial p = { 0 };
+	struct ag_spawn_opts o = { .argv = argv, .on_line = partial_line,
+				   .on_partial = partial_piece, .ctx = &p };
+	struct ag_spawn_result r;
+	struct ag_error e;
+
+	is_int(run(&o, &r, &e), 0, "redraw-then-stall helper");
+	is_str(p.seen, "Clone: 7% done.", "on_partial sees the piece before its separator");
+	is_int(p.lines_then, 0, "... while on_line has not had it yet");
+	is_int(p.lines, 1, "the piece still reaches on_line once terminated");
 	ag_spawn_result_free(&r);
 }
 
@@ -540,6 +586,7 @@ int main(int argc, char **argv)
 	test_args_and_env();
 	test_fds_and_stdin();
 	test_lines();
+	test_partial();
 	test_capture_bounds();
 	test_status();
 	test_timeouts();

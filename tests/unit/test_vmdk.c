@@ -328,6 +328,9 @@ static void build_chains(void)
 	desc_file(UUID_B "/base/base.vmdk", "vmfsEagerZeroedThick", "VMFS", "00000020", "ffffffff", NULL, NULL);
 	fx_path(hint, sizeof(hint), "%s/volumes/ds2/base/base.vmdk", root);
 	desc_file(UUID_A "/vm/linked.vmdk", "seSparse", "SESPARSE", "00000021", "00000020", hint, NULL);
+	/* the same, with the hint spelled as ESXi writes it: /vmfs/volumes/... */
+	desc_file(UUID_A "/vm/linked-esxi.vmdk", "seSparse", "SESPARSE", "00000022", "00000020",
+		  "/vmfs/volumes/ds2/base/base.vmdk", NULL);
 	/* broken chains */
 	desc_file(UUID_A "/vm/mismatch.vmdk", "vmfsSparse", "VMFSSPARSE", "00000030", "12345678", "thick.vmdk", NULL);
 	desc_file(UUID_A "/vm/loop-a.vmdk", "vmfsSparse", "VMFSSPARSE", "00000041", "00000042", "loop-b.vmdk", NULL);
@@ -413,6 +416,10 @@ static void test_chains(void)
 	ok(strstr(c.paths[1], UUID_B) != NULL, "base on datastore B");
 	is_int(c.base_create_type, AG_VMDK_CT_VMFS_EAGER_ZEROED_THICK, "eager-zeroed base");
 	is_int(c.base_format, AG_VMDK_THICK, "thick base");
+	ag_vmdk_chain_free(&c);
+	is_int(chain("ds1/vm/linked-esxi.vmdk", &c, &e), 0,
+	       "a /vmfs/volumes/... hint names the configured vmfs root");
+	ok(c.depth == 2 && strstr(c.paths[1], UUID_B) != NULL, "... and reaches the base on datastore B");
 	ag_vmdk_chain_free(&c);
 	is_int(chain("ds1/vm/l1.vmdk", &c, &e), 0, "32 links accepted");
 	is_int(c.depth, 32, "depth 32");
