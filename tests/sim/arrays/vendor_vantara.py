@@ -293,7 +293,10 @@ def session_of(req, arr):
 
 
 def unauthorized(realm="Session"):
-    status, headers, body = err(401, "KART40046-E", "The specified token is invalid.")
+    if realm == "Basic":
+        status, headers, body = err(401, "KART40047-E", "User authentication failed.")
+    else:
+        status, headers, body = err(401, "KART40046-E", "The specified token is invalid.")
     return status, {"WWW-Authenticate": f'{realm} realm="Block storage"'}, body
 
 
@@ -316,8 +319,14 @@ def public_job(job):
     return {k: v for k, v in job.items() if k not in ("due", "action")}
 
 
+JOBS_KEPT = 200  # completed jobs remembered (the array purges old ones too)
+
+
 def run_due_jobs(arr):
     now = time.time()
+    done = sorted((int(j) for j, job in arr["jobs"].items() if job["status"] == "Completed"))
+    for jid in done[:-JOBS_KEPT]:
+        del arr["jobs"][str(jid)]
     for jid in sorted(arr["jobs"], key=int):
         job = arr["jobs"][jid]
         if job["status"] == "Completed" or job["due"] > now:
