@@ -71,6 +71,7 @@ all: agent client
 help:
 	@echo "make deps            install Debian packages, build static musl OpenSSL + cJSON (root, idempotent)"
 	@echo "make                 build build/xclone-agent (static musl), libxclone, build/xclone"
+	@echo "make demo            set up, build, and populate a sample VM through the simulators"
 	@echo "make check [SAN=1]   build and run the whole test suite (SAN=1: ASan+UBSan build)"
 	@echo "make fuzz            run every libFuzzer target FUZZ_SECONDS (default 60) each"
 	@echo "make fuzz-smoke      run every libFuzzer target for 10 s (CI)"
@@ -149,6 +150,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(AGENT_CORE_A) $(LIB_A) $(PROTO_A)
 check:
 	@bash scripts/deps.sh
 	@$(MAKE) --no-print-directory check-run
+
+# demo: like check, runs deps first so `make demo` alone works on a fresh machine.
+demo:
+	@bash scripts/deps.sh
+	@$(MAKE) --no-print-directory SAN=0 BUILD=build all
+	BUILD=build scripts/demo.py
 
 .PHONY: check-run
 check-run: all $(UNIT_BINS)

@@ -28,6 +28,7 @@
 #define DISKS_MAX XCLONE_POPULATE_DISKS_MAX
 #define ATTRS_MAX 64
 #define REDRAW_MS 100
+#define CHANNELS_PER_CONNECTION 1 /* libxclone's SSH sessions busy-wait when shared */
 #define BAR_WIDTH 20
 
 /* ---- our options ------------------------------------------------------------------------- */
@@ -572,13 +573,12 @@ static void catch_signals(void)
 
 /* ---- the command ------------------------------------------------------------------------- */
 
-static char help_text[6144];
-
-static const char *options_help(void)
+/* The description part of --help: what populate does and its own options (from popts). */
+static const char *options_help(char *help_text, size_t size)
 {
 	size_t n = 0;
 
-	n += (size_t)snprintf(help_text + n, sizeof(help_text) - n,
+	n += (size_t)snprintf(help_text + n, size - n,
 			      "Copies each disk onto its PV's LUN: resolves the PV on the array, maps"
 			      " it to the\nhost, clones with the agent (XCOPY when the array can),"
 			      " and cleans up on every\npath. Journaled in --state-dir/KEY: after a"
@@ -587,26 +587,31 @@ static const char *options_help(void)
 			      " mismatched, 7 incomplete (run again), 128+N stopped by signal N.\n"
 			      "docs/POPULATE.md has the details.\n\npopulate options (also from the"
 			      " environment; lists: one value per line):\n");
-	for (int p = 0; p < P_COUNT && n < sizeof(help_text); p++) {
+	for (int p = 0; p < P_COUNT && n < size; p++) {
 		char left[64], env[48];
 
 		snprintf(left, sizeof(left), "    --%s%s%s", popts[p].name, popts[p].arg ? " " : "",
 			 popts[p].arg ? popts[p].arg : "");
 		env_name((enum popt)p, env, sizeof(env));
-		n += (size_t)snprintf(help_text + n, sizeof(help_text) - n, "  %-36s %s\n%-40s env %s%s%s\n",
+		n += (size_t)snprintf(help_text + n, size - n, "  %-36s %s\n%-40s env %s%s%s\n",
 				      left, popts[p].help, "", env, popts[p].dflt ? ", default: " : "",
 				      popts[p].dflt ? popts[p].dflt : "");
 	}
-	snprintf(help_text + n, sizeof(help_text) - n,
-		 "\nThe array secret: STORAGE_HOSTNAME, STORAGE_USERNAME, STORAGE_PASSWORD and the\n"
-		 "vendor's keys (PURE_CLUSTER_PREFIX, ONTAP_SVM, ...) exactly as in MTV's secret.");
+	if (n < size)
+		snprintf(help_text + n, size - n,
+			 "\nThe array secret: STORAGE_HOSTNAME, STORAGE_USERNAME, STORAGE_PASSWORD and"
+			 " the\nvendor's keys (PURE_CLUSTER_PREFIX, ONTAP_SVM, ...) exactly as in MTV's"
+			 " secret.");
 	return help_text;
 }
 
-static int exit_of(int rc, const struct xclone_error *err, const struct xclone_populate_result *r)
+static int exit_of(int rc, const struct xclone_error *err, const struct xclone_populate_result *r,
+		   bool cleanup_only)
 {
 	if (r != NULL && r->status == XCLONE_POPULATE_INCOMPLETE)
 		return EXIT_INCOMPLETE;
+	if (cleanup_only && rc == 0)
+		return EXIT_OK; /* nothing left: what --cleanup is for */
 	if (stop_signal != 0 && (r == NULL || r->status != XCLONE_POPULATE_OK))
 		return 128 + stop_signal;
 	if (rc != 0)
@@ -626,6 +631,14 @@ static int exit_of(int rc, const struct xclone_error *err, const struct xclone_p
 static void log_line(const char *line, void *ud)
 {
 	fprintf(stderr, "xclone: %s\n", line);
+}
+
+/* More connections for many disks at once (the engine asks, one at a time). */
+static int connect_more(void *ud, xclone_conn **out, struct xclone_error *err)
+{
+	if (cli_connect(ud, out) != 0) /* it printed why */
+		return xclone_error_set(err, XC_E_CONNECT, "cannot open another connection to the agent");
+	return 0;
 }
 
 static int run(struct cli_settings *s, const struct pargs *a, struct xclone_populate_plan *plan,
@@ -649,6 +662,9 @@ static int run(struct cli_settings *s, const struct pargs *a, struct xclone_popu
 	o.conn.host = s->value[O_HOST];
 	o.conn.port = port;
 	o.agent = c;
+	o.connect = connect_more;
+	o.connect_userdata = s;
+	o.channels_per_connection = CHANNELS_PER_CONNECTION;
 	o.product = a->value[P_PRODUCT];
 	o.secret_dir = a->value[P_SECRET_DIR];
 	o.state_dir = a->value[P_STATE_DIR];
@@ -670,10 +686,10 @@ static int run(struct cli_settings *s, const struct pargs *a, struct xclone_popu
 	if (rc != 0)
 		(void)cli_fail(s, &err);
 	if (r != NULL && print_result(mode, r) != 0)
-		rc = rc ? rc : XC_E_INTERNAL;
-	rc = exit_of(rc, &err, r);
+		v.failed_output = true;
+	rc = exit_of(rc, &err, r, o.cleanup_only);
 	if (v.failed_output && rc == EXIT_OK)
-		rc = EXIT_INTERNAL;
+		rc = EXIT_INTERNAL; /* stdout went away: the caller cannot know what happened */
 	xclone_populate_result_free(r);
 	free(v.rows);
 	xclone_disconnect(c);
@@ -682,11 +698,12 @@ static int run(struct cli_settings *s, const struct pargs *a, struct xclone_popu
 
 int cmd_populate(int argc, char **argv)
 {
-	static struct cli_command_doc doc = {
+	struct cli_command_doc doc = {
 		"populate", C_HELLO | C_TASK, "", 0, 0,
 		"Copy vSphere disks onto Kubernetes PersistentVolumes, crash-safe, many at once.",
 		NULL,
 	};
+	char help_text[6144];
 	struct pargs a;
 	struct cli_settings s = { 0 };
 	struct xclone_populate_plan *plan = NULL;
@@ -695,7 +712,7 @@ int cmd_populate(int argc, char **argv)
 	int nrest = 0, first, rc;
 
 	memset(&a, 0, sizeof(a));
-	doc.description = options_help();
+	doc.description = options_help(help_text, sizeof(help_text));
 	if (rest == NULL)
 		return EXIT_INTERNAL;
 	rc = split_args(argc, argv, &a, rest, &nrest);

@@ -119,10 +119,22 @@ typedef void (*xclone_populate_fn)(const struct xclone_populate_event *ev, void 
 
 /* ---- running ----------------------------------------------------------------- */
 
+/*
+ * Opens one more connection to the agent (the engine calls it one call at a time, from
+ * any thread, when the connections it has are all busy). 0 or an XC_E_* code.
+ */
+typedef int (*xclone_populate_connect_fn)(void *userdata, xclone_conn **out,
+					  struct xclone_error *err);
+
 struct xclone_populate_options {
 	struct xclone_conn_options conn;   /* how to reach the agent (xclone.h) */
-	xclone_conn *agent;                /* an open connection to use instead (not closed); its
+	xclone_conn *agent;                /* an open connection to use first (not closed here); its
 					    * host must be conn.host, the key's journal records it */
+	xclone_populate_connect_fn connect;/* opens more (closed here); NULL: xclone_connect(conn) */
+	void *connect_userdata;
+	unsigned channels_per_connection;  /* calls in flight per connection before another is
+					    * opened (a watch holds one per disk; keep it under the
+					    * SSH server's MaxSessions, 10 by default); 0: 1 */
 	const char *product;               /* pureFlashArray, ontap, ... (MTV storageVendorProduct) */
 	const char *secret_dir;            /* mounted secret, one file per key; NULL: environment */
 	const char *state_dir;             /* NULL: XCLONE_POPULATE_STATE_DIR */

@@ -2,18 +2,20 @@
  * xclone_populate(): the run. Setting up (options, key, journal, plan, replay),
  * then the phases:
  *
- *   A  main thread, array: resolve each PV, the host object, mappings, map
- *      (then one add-rescan for all disks)
- *   B  worker threads (at most `parallel`), agent: per disk device.wait,
- *      preflight, clone, watch, task.clean, device.detach; the main thread
- *      watches the stop flag and cancels running clones when it is set
- *   C  main thread, array: unmap and restore each LUN whose device the host let
- *      go of; then the delete-rescan, the device check, the host object
+ *   A  at the same time: the agent (connect, hello, host.info) on a thread, the
+ *      array (login, each PV's LUN) on the main thread, connections for the disks
+ *      opening in the background; then the host object, each LUN's mappings and
+ *      the map, and one add-rescan for all disks
+ *   B  worker threads (at most `parallel`), one disk each: device.wait, preflight,
+ *      clone, watch, task.clean, device.detach, then at once unmap and restore;
+ *      the main thread watches the stop flag and cancels running clones when set
+ *   C  main thread: whatever B could not end (the disks that never reached the
+ *      host), the delete-rescan, the check that no device is left (in parallel),
+ *      the host object
  *
  * Every phase starts from the journal's state, so the same code runs a fresh
  * populate, a resumed one and a cleanup.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +87,6 @@ static int choose_plan(struct pop_run *run, const struct xclone_populate_options
 {
 	const cJSON *begin = journal_begin(run->j);
 	const cJSON *host = begin ? cJSON_GetObjectItemCaseSensitive(begin, "host") : NULL;
-	const cJSON *port = begin ? cJSON_GetObjectItemCaseSensitive(begin, "port") : NULL;
 	struct xclone_populate_plan *journal_plan = NULL;
 	int rc = 0;
 
@@ -100,8 +101,6 @@ static int choose_plan(struct pop_run *run, const struct xclone_populate_options
 				  : xclone_error_set(err, XC_E_NOMEM, "out of memory");
 		if (cJSON_IsString(host))
 			snprintf(run->journal_host, sizeof(run->journal_host), "%s", host->valuestring);
-		if (cJSON_IsNumber(port))
-			run->journal_port = (unsigned)port->valuedouble;
 	}
 	if (rc == 0 && xclone_populate_plan_count(opt->plan) > 0) {
 		if (journal_plan != NULL && !pop_plan_equal(journal_plan, opt->plan))
@@ -230,25 +229,49 @@ static int begin_record(struct pop_run *run, struct xclone_error *err)
 	return pop_record(run, NULL, STEP_BEGIN, MARK_DONE, data, err);
 }
 
+static void *host_open_thread(void *arg)
+{
+	struct pop_run *run = arg;
+	struct xclone_error err = { 0 };
+
+	if (pop_host_open(run, &err) != 0) {
+		pop_fatal(run, &err);
+		pop_log(run, "agent: %s", err.message);
+	}
+	return NULL;
+}
+
+/* The agent (connect, hello, host.info) and the array (login, each PV's LUN) at the same
+ * time: neither needs the other yet. Connections for the disks are opened meanwhile. */
 static void open_sides(struct pop_run *run)
 {
 	struct xclone_error err = { 0 };
-	bool agent = run->need_delete_rescan, array = run->group_owned;
+	bool agent = run->need_delete_rescan, array = run->group_owned, threaded = false;
+	unsigned parallel = run->opt->parallel ? run->opt->parallel : XCLONE_POPULATE_PARALLEL_DEFAULT;
+	unsigned busy = 0;
+	pthread_t t;
 
 	for (size_t i = 0; i < run->n; i++) {
 		agent = agent || host_work(&run->disks[i]);
 		array = array || array_work(&run->disks[i]);
+		busy += host_work(&run->disks[i]);
 	}
-	if (agent && pop_host_open(run, &err) != 0) {
-		pop_fatal(run, &err);
-		pop_log(run, "agent: %s", err.message);
-	}
-	/* Without the agent nothing can be copied, and no LUN may be unmapped while its
-	 * device may still be on the host; the array is still opened to resolve nothing. */
-	if (array && !run->agent_dead && pop_array_open(run, &err) != 0) {
+	if (agent && run->be.warm_up != NULL)
+		run->be.warm_up(run->be.ctx, busy < parallel ? busy : parallel);
+	if (agent)
+		threaded = pthread_create(&t, NULL, host_open_thread, run) == 0;
+	if (agent && !threaded)
+		host_open_thread(run);
+	if (array && pop_array_open(run, &err) != 0) {
 		pop_fatal(run, &err);
 		pop_log(run, "array: %s", err.message);
 	}
+	for (size_t i = 0; i < run->n && !pop_stopping(run) && !run->array_dead; i++)
+		pop_array_prepare(run, &run->disks[i]);
+	if (threaded)
+		pthread_join(t, NULL);
+	/* Without the agent nothing can be copied, and no LUN may be unmapped while its
+	 * device may still be on the host. */
 	if (run->agent_dead || run->array_dead)
 		for (size_t i = 0; i < run->n; i++)
 			run->disks[i].forward = false;
@@ -258,8 +281,6 @@ static void phase_a(struct pop_run *run)
 {
 	bool mapping = false, rescan = false;
 
-	for (size_t i = 0; i < run->n && !pop_stopping(run); i++)
-		pop_array_prepare(run, &run->disks[i]);
 	for (size_t i = 0; i < run->n; i++)
 		mapping = mapping || run->disks[i].forward;
 	if (!mapping || pop_stopping(run) || run->array_dead || run->journal_dead)
@@ -279,28 +300,38 @@ static void phase_a(struct pop_run *run)
 		(void)pop_rescan_add(run);
 }
 
+/* ---- disks in parallel ----------------------------------------------------------------- */
+
+struct pool {
+	struct pop_run *run;
+	bool (*want)(const struct pop_disk *d);
+	void (*fn)(struct pop_run *run, struct pop_disk *d);
+	size_t next, busy;
+};
+
 static void *worker(void *arg)
 {
-	struct pop_run *run = arg;
+	struct pool *p = arg;
+	struct pop_run *run = p->run;
 
 	for (;;) {
 		struct pop_disk *d = NULL;
 
 		pthread_mutex_lock(&run->lock);
-		while (run->next_disk < run->n && d == NULL) {
-			struct pop_disk *c = &run->disks[run->next_disk++];
+		while (p->next < run->n && d == NULL) {
+			struct pop_disk *c = &run->disks[p->next++];
 
-			if (host_work(c))
+			if (p->want(c))
 				d = c;
 		}
 		if (d == NULL) {
-			run->workers_busy--;
+			p->busy--;
 			pthread_cond_broadcast(&run->workers_done);
 			pthread_mutex_unlock(&run->lock);
 			return NULL;
 		}
 		pthread_mutex_unlock(&run->lock);
-		pop_disk_host_work(run, d);
+		p->fn(run, d);
 	}
 }
 
@@ -311,10 +342,12 @@ static void cancel_all(struct pop_run *run)
 }
 
 /* Waits for the workers; on a stop, cancels the clones they watch (each once). */
-static void wait_workers(struct pop_run *run)
+static void wait_workers(struct pool *p)
 {
+	struct pop_run *run = p->run;
+
 	pthread_mutex_lock(&run->lock);
-	while (run->workers_busy > 0) {
+	while (p->busy > 0) {
 		struct timespec until;
 
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -324,7 +357,7 @@ static void wait_workers(struct pop_run *run)
 			until.tv_nsec -= 1000000000L;
 		}
 		(void)pthread_cond_timedwait(&run->workers_done, &run->lock, &until);
-		if (pop_stopping(run) && run->workers_busy > 0) {
+		if (pop_stopping(run) && p->busy > 0) {
 			pthread_mutex_unlock(&run->lock);
 			cancel_all(run);
 			pthread_mutex_lock(&run->lock);
@@ -333,61 +366,53 @@ static void wait_workers(struct pop_run *run)
 	pthread_mutex_unlock(&run->lock);
 }
 
-static void phase_b(struct pop_run *run)
+/* fn for every disk want() accepts, at most `parallel` at a time. */
+static void each_disk(struct pop_run *run, bool (*want)(const struct pop_disk *d),
+		      void (*fn)(struct pop_run *run, struct pop_disk *d))
 {
 	unsigned parallel = run->opt->parallel ? run->opt->parallel : XCLONE_POPULATE_PARALLEL_DEFAULT;
 	pthread_t threads[XCLONE_POPULATE_PARALLEL_MAX];
+	struct pool p = { run, want, fn, 0, 0 };
 	size_t started = 0, work = 0;
 
 	for (size_t i = 0; i < run->n; i++)
-		work += host_work(&run->disks[i]);
-	if (work == 0)
-		return;
-	run->next_disk = 0;
-	run->workers_busy = 0;
+		work += want(&run->disks[i]);
 	for (size_t i = 0; i < parallel && i < work; i++) {
 		pthread_mutex_lock(&run->lock);
-		run->workers_busy++;
+		p.busy++;
 		pthread_mutex_unlock(&run->lock);
-		if (pthread_create(&threads[started], NULL, worker, run) != 0) {
+		if (pthread_create(&threads[started], NULL, worker, &p) != 0) {
 			pthread_mutex_lock(&run->lock);
-			run->workers_busy--;
+			p.busy--;
 			pthread_mutex_unlock(&run->lock);
 			break;
 		}
 		started++;
 	}
-	if (started == 0) { /* no thread to be had: one disk after another, here */
-		run->workers_busy = 1;
-		(void)worker(run);
+	if (started == 0 && work > 0) { /* no thread to be had: one disk after another, here */
+		p.busy = 1;
+		(void)worker(&p);
 	}
-	wait_workers(run);
+	wait_workers(&p);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 }
 
-/* Disks that will not copy any further in this run and have no outcome yet. */
-static void settle_outcomes(struct pop_run *run)
+/* A disk's stretch on the host, then at once its array cleanup: a LUN is presented no
+ * longer than needed. */
+static void disk_work(struct pop_run *run, struct pop_disk *d)
 {
-	for (size_t i = 0; i < run->n; i++) {
-		struct pop_disk *d = &run->disks[i];
+	pop_disk_host_work(run, d);
+	pop_array_cleanup(run, d);
+}
 
-		if (d->ended || d->outcome != OUT_NONE || d->host_stuck)
-			continue;
-		if (run->fatal.code != XC_OK)
-			pop_disk_fail(d, OUT_FAILED, NULL, &run->fatal, "stopped");
-		else if (run->cleanup_only)
-			pop_disk_fail(d, OUT_CANCELED, "CANCELED", NULL,
-				      "cleaned up (--cleanup) before the copy finished");
-		else if (pop_stopping(run))
-			pop_disk_fail(d, OUT_CANCELED, "CANCELED", NULL,
-				      "stopped by a signal before the copy finished");
-	}
+static void phase_b(struct pop_run *run)
+{
+	each_disk(run, host_work, disk_work);
 }
 
 static void phase_c(struct pop_run *run)
 {
-	settle_outcomes(run);
 	for (size_t i = 0; i < run->n; i++) {
 		struct pop_disk *d = &run->disks[i];
 
@@ -397,7 +422,8 @@ static void phase_c(struct pop_run *run)
 				  " key %s", run->key);
 	}
 	pop_rescan_delete(run);
-	pop_verify_gone(run);
+	if (run->agent_open && !run->agent_dead)
+		each_disk(run, pop_needs_verify, pop_verify_gone);
 	if (!run->array_dead)
 		pop_array_release_group(run);
 }

@@ -1,7 +1,8 @@
 /*
  * Populate, array level: each PV's LUN and the mappings it had before us, the
  * host object for the ESXi host's initiators, map, and afterwards unmap and
- * restore. Runs on the main thread only (one array session, one caller).
+ * restore. Resolve, host object and map run on the main thread; a disk's unmap and
+ * restore on the worker that finished it (the backend serializes array calls).
  *
  * Rules:
  * - The LUN's mappings are recorded before anything is mapped, once per attempt;
@@ -312,8 +313,11 @@ void pop_array_map(struct pop_run *run, struct pop_disk *d)
 	d->made.lun_id = made.lun_id;
 	data = cJSON_CreateObject();
 	cJSON_AddNumberToObject(data, "lun_id", (double)made.lun_id);
-	if (pop_record(run, d, STEP_MAP, MARK_DONE, data, &err) == 0)
+	if (pop_record(run, d, STEP_MAP, MARK_DONE, data, &err) == 0) {
 		d->done |= POP_BIT(STEP_MAP);
+		/* the time until a worker takes it is nobody's phase */
+		pop_phase(run, d, XCLONE_PHASE_QUEUED, "mapped as LUN %ld", made.lun_id);
+	}
 }
 
 /* ---- cleanup ----------------------------------------------------------------------------- */
@@ -377,14 +381,13 @@ void pop_array_cleanup(struct pop_run *run, struct pop_disk *d)
 		d->array_stuck = true;
 		return;
 	}
-	if (d->outcome == OUT_NONE)
-		pop_disk_fail(d, OUT_CANCELED, "CANCELED", NULL, "stopped before the copy finished");
+	pop_disk_settle(run, d);
 	data = cJSON_CreateObject();
 	cJSON_AddStringToObject(data, "outcome", pop_outcome_name(d->outcome));
 	if (pop_record(run, d, STEP_DISK_END, MARK_DONE, data, &err) == 0) {
 		d->ended = true;
 		pop_phase(run, d, d->outcome == OUT_SUCCEEDED ? XCLONE_PHASE_DONE : XCLONE_PHASE_FAILED,
-			  "%s", d->outcome == OUT_SUCCEEDED ? "done" : d->message);
+			  "%s", d->outcome == OUT_SUCCEEDED ? "copied and cleaned up" : d->message);
 	}
 }
 

@@ -25,6 +25,9 @@ struct pop_backend {
 
 	int (*open_agent)(void *ctx, struct xclone_error *err);
 	int (*open_array)(void *ctx, struct xclone_error *err);
+	/* Starts opening connections in the background so that `calls` calls can run at once
+	 * when the disks get there (a hint: may be NULL, failures show up in later calls). */
+	void (*warm_up)(void *ctx, unsigned calls);
 	void (*close)(void *ctx);
 
 	/* the agent */

@@ -2,7 +2,8 @@
  * Populate, one disk on the ESXi host (runs on a worker thread): wait for the
  * device, preflight, clone with the disk's idempotency key, watch, then let go
  * of everything on the host: task.clean (pointer file and task folder) and
- * device.detach. The array side (unmap, restore) follows on the main thread.
+ * device.detach. The array side (unmap, restore) follows on the same thread
+ * (populate_array.c).
  */
 #include <poll.h>
 #include <stdio.h>

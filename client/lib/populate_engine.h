@@ -130,7 +130,6 @@ struct pop_run {
 
 	/* journal facts */
 	char journal_host[256];
-	unsigned journal_port;
 	bool group_owned;                   /* a host object we created and did not release */
 	struct xc_host_group group;         /* the host object in use (name, kind) */
 	bool have_group;
@@ -138,7 +137,7 @@ struct pop_run {
 
 	/* host */
 	bool agent_open, array_open;
-	bool agent_dead, array_dead, journal_dead;
+	_Atomic bool agent_dead, array_dead, journal_dead; /* set by any thread */
 	char hostname[256];
 	char adapters[POP_ADAPTERS_MAX][33];
 	size_t n_adapters;
@@ -146,10 +145,7 @@ struct pop_run {
 	size_t n_initiators;
 	int64_t rescans;
 
-	/* worker pool */
-	size_t next_disk;
-	size_t workers_busy;
-	pthread_cond_t workers_done;
+	pthread_cond_t workers_done;        /* a worker of each_disk() ended */
 
 	char **warnings;
 	size_t n_warnings;
@@ -176,6 +172,9 @@ void pop_crash_parse(struct pop_crash_point *c, const char *text);
 /* Starts attempt n of a disk: forgets the previous attempt's state. */
 void pop_disk_new_attempt(struct pop_run *run, struct pop_disk *d, unsigned attempt);
 /* Records why a disk failed (first failure wins) and its outcome. */
+/* A disk that will not copy further in this run gets an outcome: the run's fatal
+ * error, the stop, or --cleanup. */
+void pop_disk_settle(struct pop_run *run, struct pop_disk *d);
 void pop_disk_fail(struct pop_disk *d, enum pop_outcome o, const char *code,
 		   const struct xclone_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -207,13 +206,15 @@ void pop_fatal(struct pop_run *run, const struct xclone_error *e);
 int pop_host_open(struct pop_run *run, struct xclone_error *err);
 int pop_rescan_add(struct pop_run *run);
 void pop_rescan_delete(struct pop_run *run);
-void pop_verify_gone(struct pop_run *run);
+bool pop_needs_verify(const struct pop_disk *d);
+void pop_verify_gone(struct pop_run *run, struct pop_disk *d);
 
 /* ---- populate_array.c ---- */
 int pop_array_open(struct pop_run *run, struct xclone_error *err);
 void pop_array_prepare(struct pop_run *run, struct pop_disk *d);
 int pop_array_host_group(struct pop_run *run);
 void pop_array_map(struct pop_run *run, struct pop_disk *d);
+/* Unmap, restore, disk-end once the host let go of the LUN; from any thread. */
 void pop_array_cleanup(struct pop_run *run, struct pop_disk *d);
 void pop_array_release_group(struct pop_run *run);
 

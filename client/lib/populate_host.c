@@ -158,6 +158,12 @@ int pop_host_open(struct pop_run *run, struct xclone_error *err)
 		if (run->n_adapters == 0)
 			all_adapters(run, hi);
 		initiators_of_adapters(run, hi);
+		/*
+		 * PowerFlex presents volumes to the host's SDC, named by its GUID, not
+		 * to a SCSI initiator; drivers that cannot use a kind drop it.
+		 */
+		if (hi->sdc_guid != NULL)
+			add_initiator(run, hi->sdc_guid);
 		pop_log(run, "host %s: adapters used %zu, initiators %zu", run->hostname,
 			run->n_adapters, run->n_initiators);
 		rc = pop_record(run, NULL, STEP_HOST_INFO, MARK_DONE, host_record(run), err);
@@ -242,20 +248,18 @@ void pop_rescan_delete(struct pop_run *run)
 }
 
 /* After the delete rescan, no device of ours should be known to the host. */
-void pop_verify_gone(struct pop_run *run)
+bool pop_needs_verify(const struct pop_disk *d)
 {
-	if (!run->agent_open || run->agent_dead)
-		return;
-	for (size_t i = 0; i < run->n; i++) {
-		struct pop_disk *d = &run->disks[i];
-		struct xclone_device *dev = NULL;
-		struct xclone_error err = { 0 };
+	return (d->done & POP_BIT(STEP_UNMAP)) && !d->mapped_before && d->lun.naa[0] != '\0';
+}
 
-		if (!(d->done & POP_BIT(STEP_UNMAP)) || d->mapped_before || d->lun.naa[0] == '\0')
-			continue;
-		if (run->be.device_get(run->be.ctx, d->lun.naa, &dev, &err) == 0)
-			pop_warn(run, "device %s is still known to host %s (status %s) after unmap and"
-				      " rescan", d->lun.naa, run->hostname, dev->status);
-		xclone_device_free(dev);
-	}
+void pop_verify_gone(struct pop_run *run, struct pop_disk *d)
+{
+	struct xclone_device *dev = NULL;
+	struct xclone_error err = { 0 };
+
+	if (run->be.device_get(run->be.ctx, d->lun.naa, &dev, &err) == 0)
+		pop_warn(run, "device %s is still known to host %s (status %s) after unmap and"
+			      " rescan", d->lun.naa, run->hostname, dev->status);
+	xclone_device_free(dev);
 }

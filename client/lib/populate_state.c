@@ -233,6 +233,25 @@ void pop_disk_fail(struct pop_disk *d, enum pop_outcome o, const char *code,
 		snprintf(d->error_code, sizeof(d->error_code), "%s", xclone_code_name(err->code));
 }
 
+void pop_disk_settle(struct pop_run *run, struct pop_disk *d)
+{
+	struct xclone_error fatal;
+
+	if (d->ended || d->outcome != OUT_NONE)
+		return;
+	pthread_mutex_lock(&run->lock);
+	fatal = run->fatal;
+	pthread_mutex_unlock(&run->lock);
+	if (fatal.code != XC_OK)
+		pop_disk_fail(d, OUT_FAILED, NULL, &fatal, "stopped");
+	else if (run->cleanup_only)
+		pop_disk_fail(d, OUT_CANCELED, "CANCELED", NULL,
+			      "cleaned up (--cleanup) before the copy finished");
+	else
+		pop_disk_fail(d, OUT_CANCELED, "CANCELED", NULL,
+			      "stopped by a signal before the copy finished");
+}
+
 void pop_warn(struct pop_run *run, const char *fmt, ...)
 {
 	char buf[POP_TEXT_MAX];
