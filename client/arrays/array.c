@@ -49,11 +49,44 @@ int xc_copy_field(char *dst, size_t size, const char *src, const char *what,
 	return 0;
 }
 
+/* Where the port starts in host[0..len) ("host:port", "[v6]:port"), or NULL. */
+static const char *port_in(const char *host, size_t len)
+{
+	if (host[0] == '[') {
+		const char *close = memchr(host, ']', len);
+		return close != NULL && close + 1 < host + len && close[1] == ':' ? close + 2 : NULL;
+	}
+	const char *colon = memchr(host, ':', len);
+	return colon != NULL ? colon + 1 : NULL;
+}
+
+/* The driver's port for a STORAGE_HOSTNAME without one (array_driver.h):
+ * *port 0 = none; *from_key says it came from the secret, so a different port in
+ * STORAGE_HOSTNAME contradicts it. */
+static int driver_port(struct xc_secret *secret, const struct xc_array_driver *drv,
+		       unsigned *port, int *from_key, struct xclone_error *err)
+{
+	int rc = 0;
+
+	*port = 0;
+	*from_key = 0;
+	if (drv->port_key != NULL)
+		rc = xc_secret_get_uint(secret, drv->port_key, 0, 1, 65535, port, err);
+	if (rc == 0 && *port != 0)
+		*from_key = 1;
+	else if (rc == 0)
+		*port = drv->default_port;
+	return rc;
+}
+
 /* STORAGE_HOSTNAME → "https://host[:port]": a host name, IPv4, [IPv6], optional
- * port, optionally written as an https:// URL (with at most a trailing '/'). */
-static int base_url_from_hostname(const char *host, char *url, size_t size,
+ * port, optionally written as an https:// URL (with at most a trailing '/', or the
+ * driver's REST root url_path). Without a port, the driver's port (if any) is added. */
+static int base_url_from_hostname(const char *host, const struct xc_array_driver *drv,
+				  unsigned port, int port_from_key, char *url, size_t size,
 				  struct xclone_error *err)
 {
+	const char *url_path = drv->url_path;
 	size_t len;
 	const char *p = host;
 
@@ -66,6 +99,9 @@ static int base_url_from_hostname(const char *host, char *url, size_t size,
 	len = strlen(p);
 	if (len > 0 && p[len - 1] == '/')
 		len--;
+	size_t root_len = url_path != NULL ? strlen(url_path) : 0;
+	if (root_len > 0 && len > root_len && strncmp(p + len - root_len, url_path, root_len) == 0)
+		len -= root_len;
 	if (len == 0 || len > 255)
 		return xclone_error_set(err, XC_E_CONFIG, "secret key STORAGE_HOSTNAME is empty or"
 					" too long");
@@ -78,7 +114,20 @@ static int base_url_from_hostname(const char *host, char *url, size_t size,
 						" (character %zu)",
 						i + 1);
 	}
-	if ((size_t)snprintf(url, size, "https://%.*s", (int)len, p) >= size)
+	const char *given = port_in(p, len);
+	char port_text[12] = "";
+	if (port != 0)
+		snprintf(port_text, sizeof(port_text), "%u", port);
+	if (given != NULL && port_from_key &&
+	    ((size_t)(p + len - given) != strlen(port_text) ||
+	     strncmp(given, port_text, strlen(port_text)) != 0))
+		return xclone_error_set(err, XC_E_CONFIG,
+					"secret keys STORAGE_HOSTNAME and %s name different ports:"
+					" keep one",
+					drv->port_key);
+	if ((size_t)snprintf(url, size, "https://%.*s%s%s", (int)len, p,
+			     given == NULL && port != 0 ? ":" : "",
+			     given == NULL && port != 0 ? port_text : "") >= size)
 		return xclone_error_set(err, XC_E_CONFIG, "secret key STORAGE_HOSTNAME is too long");
 	return 0;
 }
@@ -87,16 +136,18 @@ static int base_url_from_hostname(const char *host, char *url, size_t size,
 static const char *const secret_keys[] = {"STORAGE_PASSWORD", "STORAGE_TOKEN"};
 
 static int open_http(struct xc_secret *secret, const struct xc_array_options *opt,
-		     struct xc_http **out, struct xclone_error *err)
+		     const struct xc_array_driver *drv, struct xc_http **out,
+		     struct xclone_error *err)
 {
 	struct xc_http_options ho = {0};
 	const char *host, *ca;
 	char url[300];
-	int skip = 0, rc;
-	unsigned timeout;
+	int skip = 0, port_from_key = 0, rc;
+	unsigned timeout, port = 0;
 
 	if ((rc = xc_secret_require(secret, "STORAGE_HOSTNAME", &host, err)) ||
-	    (rc = base_url_from_hostname(host, url, sizeof(url), err)) ||
+	    (rc = driver_port(secret, drv, &port, &port_from_key, err)) ||
+	    (rc = base_url_from_hostname(host, drv, port, port_from_key, url, sizeof(url), err)) ||
 	    (rc = xc_secret_get_bool(secret, "STORAGE_SKIP_SSL_VERIFICATION", 0, &skip, err)) ||
 	    (rc = xc_secret_get_uint(secret, "STORAGE_HTTP_TIMEOUT_SECONDS", 30, 1, 3600, &timeout,
 				     err)) ||
@@ -160,7 +211,7 @@ int xc_array_open(struct xc_array **out, const char *product, struct xc_secret *
 	if (a == NULL)
 		return xclone_error_set(err, XC_E_NOMEM, "out of memory");
 	a->drv = drv;
-	rc = open_http(secret, opt, &a->http, err);
+	rc = open_http(secret, opt, drv, &a->http, err);
 	if (rc)
 		goto fail;
 	session.product = drv->product;
@@ -216,8 +267,8 @@ int xc_array_resolve(struct xc_array *a, const struct xc_pv *pv, struct xc_lun *
 			return xclone_error_set(err, XC_E_USAGE, "volume attribute %zu is incomplete",
 						i + 1);
 	rc = a->drv->resolve(a->state, pv, out, err);
-	if (rc == 0 && !xc_naa_is_valid(out->naa))
-		return xclone_error_set(err, XC_E_INTERNAL, "driver %s built a bad NAA id \"%s\"",
+	if (rc == 0 && !xc_device_id_is_valid(out->naa))
+		return xclone_error_set(err, XC_E_INTERNAL, "driver %s built a bad device id \"%s\"",
 					a->drv->product, out->naa);
 	return finish(rc, err);
 }
@@ -279,11 +330,45 @@ static void default_host_name(const struct xc_initiator *ini, size_t n, char *ou
 	snprintf(out, size, "xclone-%08x", combined);
 }
 
+#define DEFAULT_INITIATOR_KINDS \
+	((1u << XC_INITIATOR_ISCSI) | (1u << XC_INITIATOR_FC) | (1u << XC_INITIATOR_NVME))
+
+/* Keeps the initiators of the kinds the driver maps to (array_driver.h), in order;
+ * *n becomes their number. None left is XC_E_USAGE naming what the driver takes. */
+static int keep_driver_kinds(const struct xc_array_driver *drv, struct xc_initiator *ini,
+			     size_t *n, struct xclone_error *err)
+{
+	unsigned kinds = drv->initiator_kinds ? drv->initiator_kinds : DEFAULT_INITIATOR_KINDS;
+	char wanted[64] = "";
+	size_t kept = 0;
+
+	for (size_t i = 0; i < *n; i++)
+		if (kinds & (1u << ini[i].kind))
+			ini[kept++] = ini[i];
+	if (kept > 0) {
+		*n = kept;
+		return 0;
+	}
+	for (unsigned k = XC_INITIATOR_ISCSI; k <= XC_INITIATOR_SDC; k++) {
+		size_t used = strlen(wanted);
+		if (kinds & (1u << k))
+			snprintf(wanted + used, sizeof(wanted) - used, "%s%s", used ? ", " : "",
+				 xc_initiator_kind_name((enum xc_initiator_kind)k));
+	}
+	return xclone_error_set(err, XC_E_USAGE,
+				"%s maps volumes to %s initiators only, and none was given%s",
+				drv->product, wanted,
+				kinds == (1u << XC_INITIATOR_SDC) ? " (pass the ESXi host's SDC GUID,"
+								    " host.info sdc_guid)"
+								  : "");
+}
+
 int xc_array_ensure_host(struct xc_array *a, const struct xc_host_request *req,
 			 struct xc_host_group *out, struct xclone_error *err)
 {
 	struct xc_initiator ini[XC_HOST_INITIATORS_MAX];
 	char name[XC_GROUP_NAME_MAX];
+	size_t n;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -295,6 +380,10 @@ int xc_array_ensure_host(struct xc_array *a, const struct xc_host_request *req,
 	rc = xc_initiators_parse(req->initiators, req->n_initiators, ini, err);
 	if (rc)
 		return rc;
+	n = req->n_initiators;
+	rc = keep_driver_kinds(a->drv, ini, &n, err);
+	if (rc)
+		return rc;
 	if (req->name != NULL) {
 		if (!is_valid_host_name(req->name))
 			return xclone_error_set(err, XC_E_USAGE,
@@ -303,9 +392,9 @@ int xc_array_ensure_host(struct xc_array *a, const struct xc_host_request *req,
 						req->name);
 		snprintf(name, sizeof(name), "%s", req->name);
 	} else {
-		default_host_name(ini, req->n_initiators, name, sizeof(name));
+		default_host_name(ini, n, name, sizeof(name));
 	}
-	return finish(a->drv->ensure_host(a->state, name, ini, req->n_initiators, out, err), err);
+	return finish(a->drv->ensure_host(a->state, name, ini, n, out, err), err);
 }
 
 int xc_array_hosts(struct xc_array *a, struct xc_host_list *out, struct xclone_error *err)

@@ -45,7 +45,8 @@ struct xc_lun {
 	char id[XC_ARRAY_ID_MAX];       /* the array's id of the volume / LUN */
 	char array_id[XC_ARRAY_ID_MAX]; /* equal ids = same array (XCOPY possible) */
 	char serial[64];
-	char naa[64];                   /* exactly as ESXi shows the device: naa.… */
+	char naa[64];                   /* exactly as ESXi shows the device: naa.… (eui.… for
+	                                 * PowerFlex) */
 	unsigned long long size_bytes;
 };
 
@@ -85,6 +86,10 @@ struct xc_mapping {
 	enum xc_group_kind kind;
 	char group[XC_GROUP_NAME_MAX];
 	long lun_id;        /* LUN number; -1 = unknown, or "let the array choose" in xc_array_map */
+	/* Settings of the mapping beyond its LUN that restoring it must put back, in the
+	 * driver's own words ("" = none; PowerFlex: access mode and limits). Opaque to
+	 * callers: kept with a recorded mapping and handed back to xc_array_map. */
+	char settings[128];
 };
 
 struct xc_mapping_list {

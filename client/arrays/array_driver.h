@@ -31,6 +31,18 @@ struct xc_array_session {
 struct xc_array_driver {
 	const char *product;        /* MTV storageVendorProduct, e.g. "pureFlashArray" */
 	const char *vendor;         /* "Pure Storage" */
+	/* A REST root STORAGE_HOSTNAME may end with, dropped from it (MTV secrets for
+	 * PowerStore give gopowerstore's base URL https://<host>/api/rest); NULL: none. */
+	const char *url_path;
+	/* When STORAGE_HOSTNAME names no port: the secret key holding it (MTV's Vantara
+	 * secrets give STORAGE_PORT), else default_port (FlashSystem's REST API listens
+	 * on 7443); NULL / 0: https' 443. A port in both places must agree. */
+	const char *port_key;
+	unsigned default_port;
+	/* The initiator kinds the driver maps to, as bits 1u << XC_INITIATOR_*; 0 = iSCSI, FC
+	 * and NVMe. The layer drops the others from ensure_host's list (so a caller may pass
+	 * every id the host has, the SDC GUID included) and refuses a list left empty. */
+	unsigned initiator_kinds;
 	int (*open)(const struct xc_array_session *s, void **state, struct xclone_error *err);
 	int (*info)(void *state, struct xc_array_info *out, struct xclone_error *err);
 	int (*resolve)(void *state, const struct xc_pv *pv, struct xc_lun *out,

@@ -57,6 +57,19 @@ static int valid_nqn_chars(const char *s)
 	return 1;
 }
 
+/* UUID text: 8-4-4-4-12 hex digits (a PowerFlex SDC GUID). */
+static int is_guid(const char *s, size_t len)
+{
+	if (len != 36)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? s[i] != '-' : !is_hex(s[i]))
+			return 0;
+	}
+	return 1;
+}
+
 static int bad(struct xclone_error *err, const char *text, const char *why)
 {
 	return xclone_error_set(err, XC_E_USAGE, "initiator \"%.100s\": %s", text, why);
@@ -91,6 +104,15 @@ int xc_initiator_parse(const char *text, struct xc_initiator *out, struct xclone
 		memcpy(out->id, text, len + 1);
 		return 0;
 	}
+	if (strncasecmp(text, "scini.", 6) == 0 || is_guid(text, len)) {
+		const char *guid = strncasecmp(text, "scini.", 6) == 0 ? text + 6 : text;
+		out->kind = XC_INITIATOR_SDC;
+		if (!is_guid(guid, strlen(guid)))
+			return bad(err, text, "a PowerFlex SDC GUID is 8-4-4-4-12 hex digits");
+		for (size_t i = 0; guid[i]; i++)
+			out->id[i] = (char)toupper((unsigned char)guid[i]);
+		return 0;
+	}
 	out->kind = XC_INITIATOR_FC;
 	if (strncasecmp(text, "fc.", 3) == 0) {
 		const char *colon = strchr(text + 3, ':');
@@ -104,7 +126,7 @@ int xc_initiator_parse(const char *text, struct xc_initiator *out, struct xclone
 		memcpy(out->id, out->wwpn, sizeof(out->wwpn));
 		return 0;
 	}
-	return bad(err, text, "not an iSCSI name, FC id or NVMe NQN");
+	return bad(err, text, "not an iSCSI name, FC id, NVMe NQN or SDC GUID");
 }
 
 int xc_initiators_parse(const char *const *texts, size_t n, struct xc_initiator *out,
@@ -154,6 +176,7 @@ int xc_initiator_matches(const struct xc_initiator *ini, const char *array_text)
 		return 0;
 	switch (ini->kind) {
 	case XC_INITIATOR_ISCSI:
+	case XC_INITIATOR_SDC:
 		return strcasecmp(ini->id, array_text) == 0;
 	case XC_INITIATOR_NVME:
 		return strcmp(ini->id, array_text) == 0;
@@ -176,6 +199,7 @@ const char *xc_initiator_kind_name(enum xc_initiator_kind k)
 	case XC_INITIATOR_ISCSI: return "iscsi";
 	case XC_INITIATOR_FC: return "fc";
 	case XC_INITIATOR_NVME: return "nvme";
+	case XC_INITIATOR_SDC: return "sdc";
 	}
 	return "unknown";
 }

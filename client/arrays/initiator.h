@@ -10,19 +10,23 @@
 #include "array.h"
 #include "xclone_error.h"
 
-enum xc_initiator_kind { XC_INITIATOR_ISCSI, XC_INITIATOR_FC, XC_INITIATOR_NVME };
+/* SDC: a PowerFlex SDC GUID (host.info sdc_guid), the identity PowerFlex maps volumes
+ * to instead of SCSI initiators. */
+enum xc_initiator_kind { XC_INITIATOR_ISCSI, XC_INITIATOR_FC, XC_INITIATOR_NVME, XC_INITIATOR_SDC };
 
 struct xc_initiator {
 	enum xc_initiator_kind kind;
 	/* iSCSI: iqn.… / eui.… in lower case; FC: fc.<wwnn>:<wwpn> (or the bare WWPN when
-	 * no WWNN was given), lower-case hex; NVMe: the NQN unchanged. */
+	 * no WWNN was given), lower-case hex; NVMe: the NQN unchanged; SDC: the GUID in
+	 * upper case. */
 	char id[XC_INITIATOR_MAX];
 	char wwpn[17];  /* FC only: 16 lower-case hex digits */
 	char wwnn[17];  /* FC only, may be empty */
 };
 
-/* Accepts iqn.…, eui.<16 hex>, nqn.…, fc.<16 hex>:<16 hex>, and a bare WWPN
- * (16 hex digits, optionally in colon-separated pairs). Anything else is XC_E_USAGE. */
+/* Accepts iqn.…, eui.<16 hex>, nqn.…, fc.<16 hex>:<16 hex>, a bare WWPN (16 hex
+ * digits, optionally in colon-separated pairs), and a PowerFlex SDC GUID (UUID text,
+ * bare or as the scini adapter's uid "scini.<GUID>"). Anything else is XC_E_USAGE. */
 int xc_initiator_parse(const char *text, struct xc_initiator *out, struct xclone_error *err);
 
 /* Parses a list; duplicates are an XC_E_USAGE error. */

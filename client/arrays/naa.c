@@ -7,11 +7,21 @@
 #include "naa.h"
 
 #define NAA_HEX_DIGITS 32
+#define NAA5_HEX_DIGITS 16
 
 static int all_hex(const char *s)
 {
 	for (; *s; s++)
 		if (!isxdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* ESXi shows device ids in lower case. */
+static int all_lower_hex(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
 			return 0;
 	return 1;
 }
@@ -61,10 +71,23 @@ int xc_naa_from_ascii(const char *prefix, const char *text, char *out, size_t si
 
 int xc_naa_is_valid(const char *s)
 {
-	if (s == NULL || strncmp(s, "naa.", 4) != 0 || strlen(s) != 4 + NAA_HEX_DIGITS)
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	/* NAA 6 ids are 16 bytes; NAA 5 (IEEE registered) ids are 8, as older 3PAR
+	 * arrays give their volumes (naa.50002ac…) */
+	if (s == NULL || strncmp(s, "naa.", 4) != 0 ||
+	    !(len == 4 + NAA_HEX_DIGITS || (len == 4 + NAA5_HEX_DIGITS && s[4] == '5')))
 		return 0;
-	for (s += 4; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return 0;
-	return 1;
+	return all_lower_hex(s + 4);
+}
+
+int xc_device_id_is_valid(const char *s)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	if (xc_naa_is_valid(s))
+		return 1;
+	if (s == NULL || strncmp(s, "eui.", 4) != 0 || (len != 4 + 16 && len != 4 + 32))
+		return 0;
+	return all_lower_hex(s + 4);
 }

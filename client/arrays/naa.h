@@ -22,7 +22,12 @@ int xc_naa_from_hex(const char *prefix, const char *hex, char *out, size_t size,
 int xc_naa_from_ascii(const char *prefix, const char *text, char *out, size_t size,
 		      struct xclone_error *err);
 
-/* Whether s is "naa." + 32 lower-case hex digits. */
+/* Whether s is "naa." + 32 lower-case hex digits, or + 16 starting with 5 (NAA 5). */
 int xc_naa_is_valid(const char *s);
+
+/* Whether s is a device id as ESXi shows a SAN LUN: a valid NAA id (above), or
+ * "eui." + 16 or 32 lower-case hex digits (EUI-64 / NGUID designators: PowerFlex
+ * volumes, NVMe namespaces). */
+int xc_device_id_is_valid(const char *s);
 
 #endif

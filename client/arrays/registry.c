@@ -7,6 +7,13 @@
 static const struct xc_array_driver *const drivers[] = {
 	&xc_driver_pure,
 	&xc_driver_ontap,
+	&xc_driver_primera3par,
+	&xc_driver_powerstore,
+	&xc_driver_vantara,
+	&xc_driver_infinibox,
+	&xc_driver_flashsystem,
+	&xc_driver_powermax,
+	&xc_driver_powerflex,
 };
 
 const struct xc_array_driver *xc_array_driver_at(size_t i)

@@ -143,6 +143,13 @@ const char *xc_json_str(const cJSON *obj, const char *path)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+const char *xc_json_text(const cJSON *obj, const char *path)
+{
+	const char *s = xc_json_str(obj, path);
+
+	return s != NULL ? s : "";
+}
+
 int xc_json_u64(const cJSON *obj, const char *path, unsigned long long *out)
 {
 	const cJSON *v = xc_json_path(obj, path);

@@ -39,6 +39,8 @@ int xc_rest_json(const struct xc_http_response *resp, cJSON **out, struct xclone
 /* Dotted-path lookups ("space.size"); NULL / -1 when missing or of another type. */
 const cJSON *xc_json_path(const cJSON *obj, const char *path);
 const char *xc_json_str(const cJSON *obj, const char *path);
+/* Like xc_json_str, but "" when missing (for messages and fields that may be absent). */
+const char *xc_json_text(const cJSON *obj, const char *path);
 int xc_json_u64(const cJSON *obj, const char *path, unsigned long long *out);
 int xc_json_long(const cJSON *obj, const char *path, long *out);
 /* Copies a string member into buf; -1 when missing or too long. */
