@@ -210,13 +210,6 @@ static int fs_filter_body(const char *key, const char *value, int bytes, char **
 
 /* ---- login ---- */
 
-static void wipe_free(char *s)
-{
-	for (volatile char *p = s; p != NULL && *p; p++)
-		*p = '\0';
-	free(s);
-}
-
 /* POST <prefix>/auth with the X-Auth headers; *status gets the HTTP status. */
 static int fs_auth(struct flashsystem *f, long *status, char *token, size_t size,
 		   struct xclone_error *err)
@@ -318,8 +311,8 @@ static void fs_close(void *state)
 
 	if (f == NULL)
 		return;
-	wipe_free(f->user);
-	wipe_free(f->password);
+	xc_wipe_free(f->user);
+	xc_wipe_free(f->password);
 	free(f);
 }
 
@@ -763,24 +756,13 @@ static int fs_hosts(void *state, struct xc_host_list *out, struct xclone_error *
 
 /* ---- mappings ---- */
 
-/* The LUN's id goes into the URL and bodies: a vdisk id is a number. */
-static int vdisk_id_ok(const struct xc_lun *lun, struct xclone_error *err)
-{
-	size_t len = strlen(lun->id);
-
-	if (len == 0 || len > 20 || strspn(lun->id, "0123456789") != len)
-		return xclone_error_set(err, XC_E_USAGE, "FlashSystem: LUN id %.40s is not a vdisk id",
-					lun->id);
-	return 0;
-}
-
 static int fs_mappings(void *state, const struct xc_lun *lun, struct xc_mapping_list *out,
 		       struct xclone_error *err)
 {
 	struct flashsystem *f = state;
 	cJSON *maps = NULL;
 	const cJSON *m;
-	int rc = vdisk_id_ok(lun, err);
+	int rc = xc_rest_numeric_id(lun->id, "FlashSystem", "vdisk", err);
 
 	if (rc == 0)
 		rc = fs_ls(f, "lsvdiskhostmap", lun->id, NULL, "listing the volume's mappings", &maps,
@@ -911,7 +893,7 @@ static int fs_map(void *state, const struct xc_lun *lun, const struct xc_mapping
 	cJSON *body = NULL;
 	char *text = NULL;
 	long scsi = -1;
-	int confirmed = 0, rc = vdisk_id_ok(lun, err);
+	int confirmed = 0, rc = xc_rest_numeric_id(lun->id, "FlashSystem", "vdisk", err);
 
 	if (rc == 0 && target->kind != XC_GROUP_HOST)
 		rc = xclone_error_set(err, XC_E_USAGE, "FlashSystem: map to a host, not a host set");
@@ -963,7 +945,7 @@ static int fs_unmap(void *state, const struct xc_lun *lun, const struct xc_mappi
 	cJSON *body;
 	char *text = NULL;
 	long scsi = -1;
-	int rc = vdisk_id_ok(lun, err);
+	int rc = xc_rest_numeric_id(lun->id, "FlashSystem", "vdisk", err);
 
 	if (rc == 0)
 		rc = fs_find_mapping(f, lun, target->group, &scsi, err);

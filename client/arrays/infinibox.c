@@ -710,17 +710,6 @@ static const char *name_of(const cJSON *items, long id)
 	return NULL;
 }
 
-/* The LUN's id goes into paths and bodies: it must be the volume's number. */
-static int volume_id_ok(const struct xc_lun *lun, struct xclone_error *err)
-{
-	size_t len = strlen(lun->id);
-
-	if (len == 0 || len > 20 || strspn(lun->id, "0123456789") != len)
-		return xclone_error_set(err, XC_E_USAGE, "InfiniBox: LUN id %.40s is not a volume id",
-					lun->id);
-	return 0;
-}
-
 /* GET /volumes/<id>/luns: host LUs as hosts, clustered LUs once as their cluster. */
 static int ibox_mappings(void *state, const struct xc_lun *lun, struct xc_mapping_list *out,
 			 struct xclone_error *err)
@@ -731,7 +720,7 @@ static int ibox_mappings(void *state, const struct xc_lun *lun, struct xc_mappin
 	const cJSON *lu;
 	int rc;
 
-	if ((rc = volume_id_ok(lun, err)))
+	if ((rc = xc_rest_numeric_id(lun->id, "InfiniBox", "volume", err)))
 		return rc;
 	snprintf(path, sizeof(path), IBOX_ROOT "/volumes/%s/luns", lun->id);
 	if ((rc = ibox_list(b, path, "listing the volume's LUNs", &lus, err)) ||
@@ -841,7 +830,7 @@ static int ibox_map(void *state, const struct xc_lun *lun, const struct xc_mappi
 	cJSON *out = NULL;
 	long n;
 	int clustered, confirmed = 0;
-	int rc = volume_id_ok(lun, err);
+	int rc = xc_rest_numeric_id(lun->id, "InfiniBox", "volume", err);
 
 	if (rc == 0)
 		rc = ibox_find(b, target->kind, target->group, &check.id, err);
@@ -898,7 +887,7 @@ static int ibox_unmap(void *state, const struct xc_lun *lun, const struct xc_map
 	cJSON *out = NULL;
 	long id = 0, n;
 	int clustered;
-	int rc = volume_id_ok(lun, err);
+	int rc = xc_rest_numeric_id(lun->id, "InfiniBox", "volume", err);
 
 	if (rc == 0)
 		rc = ibox_find(b, target->kind, target->group, &id, err);

@@ -506,15 +506,6 @@ static int pflex_read_secret(struct pflex *p, struct xc_secret *s, struct xclone
 	return dup_secret(p, password, &p->password, err);
 }
 
-static void wipe_free(char *s)
-{
-	if (s == NULL)
-		return;
-	for (volatile char *v = s; *v; v++)
-		*v = '\0';
-	free(s);
-}
-
 static void pflex_close(void *state)
 {
 	struct pflex *p = state;
@@ -530,8 +521,8 @@ static void pflex_close(void *state)
 		xc_http_send(p->http, &req, &resp, &ignored);
 		xc_http_response_free(&resp);
 	}
-	wipe_free(p->user);
-	wipe_free(p->password);
+	xc_wipe_free(p->user);
+	xc_wipe_free(p->password);
 	free(p);
 }
 

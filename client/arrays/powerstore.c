@@ -49,15 +49,6 @@ struct ps_target {
 	char group_id[PS_ID_MAX];   /* a host's own host group, "" when none */
 };
 
-static void wipe_free(char *s)
-{
-	if (s == NULL)
-		return;
-	for (volatile char *v = s; *v; v++)
-		*v = '\0';
-	free(s);
-}
-
 static void wipe(char *s, size_t size)
 {
 	for (volatile char *v = s; size > 0; v++, size--)
@@ -391,7 +382,7 @@ static int ps_basic_header(struct ps *p, char **out, struct xclone_error *err)
 	if (rc == 0)
 		rc = xc_http_add_secret(p->http, line + 21, err);
 	if (rc) {
-		wipe_free(line);
+		xc_wipe_free(line);
 		return rc;
 	}
 	*out = line;
@@ -419,7 +410,7 @@ static int ps_login(void *ctx, struct xclone_error *err)
 	req.headers = headers;
 	req.n_headers = 1;
 	rc = xc_http_send(p->http, &req, &resp, err);
-	wipe_free(auth);
+	xc_wipe_free(auth);
 	if (rc == 0 && (resp.status == 401 || resp.status == 403)) {
 		ps_fail(p, &resp, err, "login refused: check STORAGE_USERNAME/STORAGE_PASSWORD");
 		rc = XC_E_AUTH;
@@ -501,8 +492,8 @@ static void ps_close(void *state)
 		return;
 	if (p->logged_in)
 		ps_logout(p);
-	wipe_free(p->user);
-	wipe_free(p->password);
+	xc_wipe_free(p->user);
+	xc_wipe_free(p->password);
 	free(p);
 }
 

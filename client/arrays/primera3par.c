@@ -211,14 +211,6 @@ static int p3_get_members(struct p3 *p, const char *path, const char *what, cJSO
 
 /* ---- session ---- */
 
-static void p3_wipe_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 /* POST /api/v1/credentials → the session key, installed as a header. */
 static int p3_login(void *ctx, struct xclone_error *err)
 {
@@ -244,7 +236,7 @@ static int p3_login(void *ctx, struct xclone_error *err)
 		return rc;
 	req.body = body;
 	rc = xc_http_send(p->http, &req, &resp, err);
-	p3_wipe_free(body); /* it held the password */
+	xc_wipe_free(body); /* it held the password */
 	if (rc == 0 && resp.status != 201 && resp.status != 200) {
 		rc = p3_fail(p, &resp, err, "login refused: check STORAGE_USERNAME/STORAGE_PASSWORD");
 		if (resp.status == 400 || resp.status == 401 || resp.status == 403) {
@@ -362,8 +354,8 @@ static void p3_close(void *state)
 	if (p == NULL)
 		return;
 	p3_logout(p);
-	p3_wipe_free(p->user);
-	p3_wipe_free(p->password);
+	xc_wipe_free(p->user);
+	xc_wipe_free(p->password);
 	free(p);
 }
 

@@ -429,24 +429,15 @@ static int dup_secret(struct pure *p, const char *value, char **out, struct xclo
 	return xc_http_add_secret(p->http, value, err);
 }
 
-static void wipe_free(char *s)
-{
-	if (s == NULL)
-		return;
-	for (volatile char *v = s; *v; v++)
-		*v = '\0';
-	free(s);
-}
-
 static void pure_close(void *state)
 {
 	struct pure *p = state;
 
 	if (p == NULL)
 		return;
-	wipe_free(p->api_token);
-	wipe_free(p->user);
-	wipe_free(p->password);
+	xc_wipe_free(p->api_token);
+	xc_wipe_free(p->user);
+	xc_wipe_free(p->password);
 	free(p->prefix);
 	free(p);
 }

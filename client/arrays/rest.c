@@ -271,3 +271,23 @@ int xc_rest_send_checked(struct xc_http *h, const struct xc_http_request *req,
 		xc_http_backoff(h, attempt, 0);
 	}
 }
+
+void xc_wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+int xc_rest_numeric_id(const char *id, const char *vendor, const char *what,
+		       struct xclone_error *err)
+{
+	size_t len = strlen(id);
+
+	/* 20 digits hold any 64-bit id; more is not an id of ours */
+	if (len == 0 || len > 20 || strspn(id, "0123456789") != len)
+		return xclone_error_set(err, XC_E_USAGE, "%s: LUN id %.40s is not a %s id", vendor,
+					id, what);
+	return 0;
+}

@@ -33,6 +33,15 @@ void xc_sb_add_escaped(struct xc_strbuf *sb, const char *s);
 const char *xc_sb_str(const struct xc_strbuf *sb);
 void xc_sb_free(struct xc_strbuf *sb);
 
+/* Clears a secret string (password, token) before freeing it; NULL is fine. */
+void xc_wipe_free(char *s);
+
+/* An array id that goes into URLs and bodies and must be a decimal number
+ * (FlashSystem vdisk, InfiniBox volume): XC_E_USAGE "<vendor>: LUN id ... is
+ * not a <what> id" otherwise. */
+int xc_rest_numeric_id(const char *id, const char *vendor, const char *what,
+		       struct xclone_error *err);
+
 /* Parses the body; XC_E_PROTOCOL (with the status) when it is not JSON. */
 int xc_rest_json(const struct xc_http_response *resp, cJSON **out, struct xclone_error *err);
 

@@ -18,7 +18,7 @@
 #include "tap.h"
 #include "vendors.h"
 
-#include "../sim/arrays/simarray.h"
+#include "array_suite.h"
 
 #define PASSWORD "pa ss'w\"rd$(x);\\"
 #define PASSWORD_JSON "pa ss'w\\\"rd$(x);\\\\"
@@ -28,33 +28,10 @@
 #define FC_NEW "fc.20000025b5aa0001:20000025b5aa0002"
 #define IQN_K8S "iqn.1994-05.com.redhat:k8s-node1"
 
-static struct simarray sim;
-static char secret_dir[PATH_MAX];
-
-static void cleanup(void)
-{
-	simarray_stop(&sim);
-	simarray_rmtree(secret_dir);
-}
-
-static int open_with(const char *array, const char *const *extra, size_t n, struct xc_array **a,
-		     struct xclone_error *err)
-{
-	const char *kv[24] = {"STORAGE_USERNAME=superuser", "STORAGE_PASSWORD=" PASSWORD};
-	struct xc_secret *s = NULL;
-	struct xc_array_options opt = {.backoff_ms = 20};
-	size_t k = 2;
-	int rc;
-
-	for (size_t i = 0; i < n && k < 24; i++)
-		kv[k++] = extra[i];
-	simarray_make_secret(&sim, secret_dir, array, kv, k);
-	rc = xc_secret_open(&s, secret_dir, err);
-	if (rc == 0)
-		rc = xc_array_open(a, "flashsystem", s, &opt, err);
-	xc_secret_close(s);
-	return rc;
-}
+static const char *const flashsystem_secret[] = {"STORAGE_USERNAME=superuser",
+						  "STORAGE_PASSWORD=" PASSWORD};
+static const struct suite_vendor flashsystem = {
+	.product = "flashsystem", .secret = flashsystem_secret, .n_secret = 2};
 
 static void seed(void)
 {
@@ -84,8 +61,7 @@ static void seed(void)
 		"           \"users\": [{\"name\": \"superuser\", \"password\": \"" PASSWORD_JSON "\"}]}"
 		"}}";
 
-	if (!ok(simarray_seed(&sim, json) == 0, "seed the simulator"))
-		exit(tap_done());
+	suite_seed(json);
 }
 
 static void test_naa_and_handle(void)
@@ -125,10 +101,10 @@ static void test_open_info(void)
 	struct xclone_error err = {0};
 	int rc;
 
-	rc = open_with("fs1", NULL, 0, &a, &err);
+	rc = suite_open_with("fs1", NULL, 0, &a, &err);
 	is_int(rc, 0, "open: %s", err.message);
 	if (rc)
-		exit((cleanup(), tap_done()));
+		exit(tap_done());
 	rc = xc_array_info(a, &info, &err);
 	is_int(rc, 0, "info");
 	is_str(info.vendor, "IBM", "info vendor");
@@ -139,34 +115,34 @@ static void test_open_info(void)
 	ok(strncmp(info.version, "8.6", 3) == 0, "info version: the code level %s", info.version);
 	xc_array_close(a);
 
-	rc = open_with("fs0", NULL, 0, &a, &err);
+	rc = suite_open_with("fs0", NULL, 0, &a, &err);
 	rc = rc ? rc : xc_array_info(a, &info, &err);
 	ok(rc == 0 && strcmp(info.api_version, "/rest") == 0,
 	   "a code level without /rest/v1: /rest is used: %s", rc ? err.message : info.api_version);
 	xc_array_close(a);
 
 	const char *noport[] = {"STORAGE_HOSTNAME=127.0.0.1"};
-	rc = open_with("fs1", noport, 1, &a, &err);
+	rc = suite_open_with("fs1", noport, 1, &a, &err);
 	ok(rc == XC_E_CONNECT && strstr(err.message, "7443") != NULL,
 	   "without a port in STORAGE_HOSTNAME the REST port 7443 is used: %s", err.message);
 	const char *badpass[] = {"STORAGE_PASSWORD=not-the-password"};
-	rc = open_with("fs1", badpass, 1, &a, &err);
+	rc = suite_open_with("fs1", badpass, 1, &a, &err);
 	ok(rc == XC_E_AUTH && strstr(err.message, "STORAGE_USERNAME") &&
 		   strstr(err.message, "not-the-password") == NULL,
 	   "a wrong password: XC_E_AUTH naming the keys: %s", err.message);
 	const char *system_ca[] = {"STORAGE_CA_FILE="};
-	rc = open_with("fs1", system_ca, 1, &a, &err);
+	rc = suite_open_with("fs1", system_ca, 1, &a, &err);
 	ok(rc == XC_E_CONNECT, "TLS verification is on: an unknown CA is refused");
 	const char *injected[] = {"STORAGE_PASSWORD=pw\r\nX-Auth-Username: admin"};
 	int auths = simarray_count_requests(&sim, "fs1", "POST", "/auth");
-	rc = open_with("fs1", injected, 1, &a, &err);
+	rc = suite_open_with("fs1", injected, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_PASSWORD") &&
 		   simarray_count_requests(&sim, "fs1", "POST", "/auth") == auths,
 	   "a password with a line break is refused, never sent in a header: %s", err.message);
 
 	simarray_fault(&sim, "{\"array\": \"fs1\", \"method\": \"POST\", \"path\": \"/auth\","
 			     " \"action\": \"status\", \"status\": 429, \"retry_after\": 1, \"times\": 2}");
-	rc = open_with("fs1", NULL, 0, &a, &err);
+	rc = suite_open_with("fs1", NULL, 0, &a, &err);
 	ok(rc == 0 && simarray_faults_left(&sim) == 0,
 	   "/auth throttled with 429 (several pods logging in): waited, retried: %s", err.message);
 	xc_array_close(a);
@@ -211,14 +187,6 @@ static void test_resolve(struct xc_array *a)
 	ok(rc == XC_E_NOT_FOUND, "hostile characters: not found");
 }
 
-static int has_initiator(const struct xc_host_group *g, const char *text)
-{
-	for (size_t i = 0; i < g->n_initiators; i++)
-		if (strcasecmp(g->initiators[i], text) == 0)
-			return 1;
-	return 0;
-}
-
 static int host_count(void)
 {
 	cJSON *hosts = simarray_array_part(&sim, "fs1", "hosts");
@@ -239,7 +207,7 @@ static void test_ensure_host(struct xc_array *a)
 	rc = xc_array_ensure_host(a, &req, &g, &err);
 	is_int(rc, 0, "ensure host when none holds the initiators: %s", err.message);
 	is_str(g.name, "esx-new", "created with the given name");
-	ok(has_initiator(&g, IQN_NEW) && has_initiator(&g, "20000025B5AA0002"),
+	ok(suite_has_initiator(&g, IQN_NEW) && suite_has_initiator(&g, "20000025B5AA0002"),
 	   "it holds the IQN and the WWPN (mkhost -fcwwpn, then addhostport -iscsiname)");
 	writes = simarray_count_requests(&sim, "fs1", "POST", "/mkhost") +
 		 simarray_count_requests(&sim, "fs1", "POST", "/addhostport");
@@ -297,30 +265,6 @@ static void test_ensure_host(struct xc_array *a)
 	xc_host_list_free(&list);
 }
 
-static int mapping_count(const char *volume_id)
-{
-	cJSON *maps = simarray_array_part(&sim, "fs1", "mappings"), *m;
-	int n = 0;
-
-	cJSON_ArrayForEach(m, maps)
-		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "volume")), volume_id) == 0)
-			n++;
-	cJSON_Delete(maps);
-	return n;
-}
-
-static int same_mappings(const struct xc_mapping_list *a, const struct xc_mapping_list *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct xc_mapping *m = xc_mapping_list_find(b, a->items[i].kind, a->items[i].group);
-		if (m == NULL || m->lun_id != a->items[i].lun_id)
-			return 0;
-	}
-	return 1;
-}
-
 static void test_map_cycle(struct xc_array *a)
 {
 	struct xc_pv pv = {.name = "pvc-1111", .volume_handle = "SVC:14;" UID_1};
@@ -352,13 +296,13 @@ static void test_map_cycle(struct xc_array *a)
 	rc = xc_array_unmap(a, &lun, &target, &err);
 	is_int(rc, 0, "unmap twice: success");
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after), "mappings after the cycle equal those before");
+	ok(rc == 0 && suite_same_mappings(&before, &after), "mappings after the cycle equal those before");
 	xc_mapping_list_free(&after);
 	struct xc_mapping k8s = before.items[0];
 	rc = xc_array_unmap(a, &lun, &k8s, &err);
 	rc = rc ? rc : xc_array_restore_mappings(a, &lun, &before, &err);
 	rc = rc ? rc : xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after) && simarray_fabric_has(&sim, IQN_K8S, NAA_1),
+	ok(rc == 0 && suite_same_mappings(&before, &after) && simarray_fabric_has(&sim, IQN_K8S, NAA_1),
 	   "mappings restored exactly: %s", err.message);
 	xc_mapping_list_free(&after);
 	xc_mapping_list_free(&before);
@@ -370,7 +314,7 @@ static void test_map_cycle(struct xc_array *a)
 	ok(rc == XC_E_CONFLICT && strstr(err.message, "Pool1") && strstr(err.message, "chmdiskgrp") &&
 		   strstr(err.message, "chsystem"),
 	   "system and pool protection on: refused before mapping, saying how: %s", err.message);
-	is_int(mapping_count("17"), 0, "nothing mapped");
+	is_int(suite_mapping_count("fs1", "17"), 0, "nothing mapped");
 	struct xc_pv mirror = {.name = "pvc-mirror"};
 	rc = xc_array_resolve(a, &mirror, &lun, &err);
 	rc = rc ? rc : xc_array_map(a, &lun, &target, &got, &err);
@@ -379,16 +323,17 @@ static void test_map_cycle(struct xc_array *a)
 	simarray_seed(&sim, "{\"arrays\": {\"fs1\": {\"vdisk_protection_enabled\": \"no\"}}}");
 	rc = xc_array_resolve(a, &prot, &lun, &err);
 	rc = rc ? rc : xc_array_map(a, &lun, &target, &got, &err);
-	ok(rc == 0 && mapping_count("17") == 1, "protection off at system level: mapped: %s",
+	ok(rc == 0 && suite_mapping_count("fs1", "17") == 1, "protection off at system level: mapped: %s",
 	   err.message);
-	ok(xc_array_unmap(a, &lun, &target, &err) == 0 && mapping_count("17") == 0, "and unmapped");
+	ok(xc_array_unmap(a, &lun, &target, &err) == 0 && suite_mapping_count("fs1", "17") == 0,
+	   "and unmapped");
 	simarray_seed(&sim, "{\"arrays\": {\"fs1\": {\"vdisk_protection_enabled\": \"yes\"}}}");
 	struct xc_pv busy = {.name = "pvc-busy"};
 	struct xc_mapping ex = {.kind = XC_GROUP_HOST, .group = "esx-existing", .lun_id = -1};
 	rc = xc_array_resolve(a, &busy, &lun, &err);
 	rc = rc ? rc : xc_array_unmap(a, &lun, &ex, &err);
 	ok(rc == XC_E_CONFLICT && strstr(err.message, "volume protection") &&
-		   mapping_count("19") == 1,
+		   suite_mapping_count("fs1", "19") == 1,
 	   "an unmap the array refuses for recent I/O: the reason is named: %s", err.message);
 
 	struct xc_mapping nohost = {.kind = XC_GROUP_HOST, .group = "no-such-host", .lun_id = -1};
@@ -397,6 +342,13 @@ static void test_map_cycle(struct xc_array *a)
 	ok(rc != 0 && strstr(err.message, "CMMVC5754E"),
 	   "map to an unknown host: the CLI's message and code: %s", err.message);
 	ok(strcmp(err.remote_code, "CMMVC5754E") == 0, "the CMMVC code is the remote code");
+}
+
+/* Whether the fault tests' LUN is mapped to esx-new (1), not at all (0) or partly. */
+static int fault_lun_mapped(const struct xc_lun *lun)
+{
+	(void)lun;
+	return suite_mapping_count("fs1", "16");
 }
 
 static void test_tokens_and_faults(struct xc_array *a)
@@ -417,7 +369,7 @@ static void test_tokens_and_faults(struct xc_array *a)
 	   err.message);
 
 	/* one valid token per user: another client's login invalidates ours */
-	rc = open_with("fs1", NULL, 0, &b, &err);
+	rc = suite_open_with("fs1", NULL, 0, &b, &err);
 	xc_array_http_stats(a, &s0);
 	rc = rc ? rc : xc_array_resolve(a, &pv, &lun, &err);
 	xc_array_http_stats(a, &s1);
@@ -436,18 +388,9 @@ static void test_tokens_and_faults(struct xc_array *a)
 	   err.message);
 	simarray_seed(&sim, "{\"arrays\": {\"fs1\": {\"token_seconds\": 3600}}}");
 
-	xc_array_http_stats(a, &s0);
-	simarray_fault(&sim, "{\"array\": \"fs1\", \"path\": \"/lsvdisk\", \"action\": \"status\","
-			     " \"status\": 429, \"retry_after\": 1, \"times\": 2}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && s1.retries >= s0.retries + 2, "429 with Retry-After: waited and retried");
-	xc_array_http_stats(a, &s0);
-	simarray_fault(&sim, "{\"array\": \"fs1\", \"path\": \"/lsvdisk\", \"action\": \"status\","
-			     " \"status\": 503, \"times\": 2}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && s1.retries == s0.retries + 2, "503 twice on an ls command (a read): retried");
+	suite_case_429(a, &(struct suite_read_target){"fs1", &pv, "\"path\": \"/lsvdisk\""});
+	suite_case_503_twice(a, &(struct suite_read_target){"fs1", &pv, "\"path\": \"/lsvdisk\""},
+			     "503 twice on an ls command (a read): retried");
 	simarray_fault(&sim, "{\"array\": \"fs1\", \"action\": \"status\", \"status\": 502,"
 			     " \"times\": 100, \"message\": \"gateway down\"}");
 	rc = xc_array_resolve(a, &pv, &lun, &err);
@@ -462,59 +405,39 @@ static void test_tokens_and_faults(struct xc_array *a)
 	simarray_fault(&sim, "{\"array\": \"fs1\", \"path\": \"/mkvdiskhostmap\","
 			     " \"action\": \"lose_response\"}");
 	rc = xc_array_map(a, &lun, &target, &got, &err);
-	ok(rc == 0 && got.lun_id >= 0 && mapping_count("16") == 1,
+	ok(rc == 0 && got.lun_id >= 0 && suite_mapping_count("fs1", "16") == 1,
 	   "map whose answer is lost: success, mapped once: %s", err.message);
 	is_int(simarray_count_requests(&sim, "fs1", "POST", "/mkvdiskhostmap"), maps + 1,
 	       "the lost map was checked, not sent again");
 	simarray_fault(&sim, "{\"array\": \"fs1\", \"path\": \"/rmvdiskhostmap\","
 			     " \"action\": \"lose_response\"}");
 	rc = xc_array_unmap(a, &lun, &target, &err);
-	ok(rc == 0 && mapping_count("16") == 0, "unmap whose answer is lost: success: %s", err.message);
+	ok(rc == 0 && suite_mapping_count("fs1", "16") == 0,
+	   "unmap whose answer is lost: success: %s", err.message);
 	simarray_fault(&sim, "{\"array\": \"fs1\", \"path\": \"/mkvdiskhostmap\", \"action\": \"drop\"}");
 	rc = xc_array_map(a, &lun, &target, &got, &err);
-	ok(rc == 0 && mapping_count("16") == 1, "map whose connection drops: checked, sent again: %s",
-	   err.message);
+	ok(rc == 0 && suite_mapping_count("fs1", "16") == 1,
+	   "map whose connection drops: checked, sent again: %s", err.message);
 	xc_array_unmap(a, &lun, &target, &err);
-	simarray_fault(&sim, "{\"array\": \"fs1\", \"path\": \"/mkvdiskhostmap\", \"action\": \"status\","
-			     " \"status\": 500}");
-	rc = xc_array_map(a, &lun, &target, &got, &err);
-	ok(rc == 0 && mapping_count("16") == 1, "map answered 500: checked, sent again: %s",
-	   err.message);
-	xc_array_unmap(a, &lun, &target, &err);
-	simarray_fault(&sim, "{\"array\": \"fs1\", \"path\": \"/mkvdiskhostmap\", \"action\": \"status\","
-			     " \"status\": 503, \"times\": 100}");
-	rc = xc_array_map(a, &lun, &target, &got, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_REMOTE && strstr(err.message, "HTTP 503") && mapping_count("16") == 0,
-	   "map refused every time: clear error, nothing half done: %s", err.message);
+	suite_case_map_500_and_refused(
+		a, &(struct suite_map_target){"fs1", "\"path\": \"/mkvdiskhostmap\"", &lun,
+					       &target, fault_lun_mapped});
 
-	simarray_fault_message(&sim, "fs1", "POST", 400, "CMMVC5707E bad password " PASSWORD);
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc != 0 && strstr(err.message, PASSWORD) == NULL && strstr(err.message, "***") != NULL,
-	   "secrets echoed by the array are redacted: %s", err.message);
+	suite_case_redacted(a, "fs1", "POST", &pv, "CMMVC5707E bad password " PASSWORD,
+			    (const char *const[]){PASSWORD}, 1);
 }
 
 static void test_timeouts(void)
 {
-	struct xc_array *a = NULL;
 	struct xc_pv pv = {.name = "pvc-3333"};
-	struct xc_lun lun;
-	struct xclone_error err = {0};
-	const char *fast[] = {"STORAGE_HTTP_TIMEOUT_SECONDS=1"};
-	int rc;
+	struct suite_timeouts t = {
+		.array = "fs1",
+		.pv = &pv,
+		.slow_once = "\"path\": \"/lsvdisk\"",
+		.slow_always = "\"path\": \"/lsvdisk\"",
+	};
 
-	rc = open_with("fs1", fast, 1, &a, &err);
-	is_int(rc, 0, "open with a 1 s timeout");
-	simarray_fault(&sim, "{\"array\": \"fs1\", \"path\": \"/lsvdisk\", \"action\": \"latency\","
-			     " \"delay_ms\": 2500}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc == 0, "one slow answer past the timeout: retried: %s", err.message);
-	simarray_fault(&sim, "{\"array\": \"fs1\", \"path\": \"/lsvdisk\", \"action\": \"latency\","
-			     " \"delay_ms\": 1500, \"times\": 100}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_TIMEOUT, "an array that is always too slow: XC_E_TIMEOUT: %s", err.message);
-	xc_array_close(a);
+	suite_case_timeouts(&t);
 }
 
 int main(void)
@@ -522,18 +445,12 @@ int main(void)
 	const char *arrays[] = {"flashsystem:fs1", "flashsystem:fs0"};
 	struct xc_array *a = NULL;
 	struct xclone_error err = {0};
-	const char *tmp = getenv("TMPDIR");
 
-	snprintf(secret_dir, sizeof(secret_dir), "%s/xclone-secret-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(secret_dir) == NULL)
-		return 1;
-	atexit(cleanup);
-	if (!ok(simarray_start(&sim, arrays, 2) == 0, "start the array simulator"))
-		return tap_done();
+	suite_start(&flashsystem, arrays, 2);
 	seed();
 	test_naa_and_handle();
 	test_open_info();
-	if (!ok(open_with("fs1", NULL, 0, &a, &err) == 0, "open fs1: %s", err.message))
+	if (!ok(suite_open_with("fs1", NULL, 0, &a, &err) == 0, "open fs1: %s", err.message))
 		return tap_done();
 	test_resolve(a);
 	test_ensure_host(a);

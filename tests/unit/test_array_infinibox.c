@@ -17,7 +17,7 @@
 #include "tap.h"
 #include "vendors.h"
 
-#include "../sim/arrays/simarray.h"
+#include "array_suite.h"
 
 #define PASSWORD "pa ss'w\"rd$(x);\\"
 #define PASSWORD_JSON "pa ss'w\\\"rd$(x);\\\\"
@@ -28,33 +28,10 @@
 #define IQN_C1A "iqn.1998-01.com.vmware:c1a"
 #define FC_C1B "fc.20000025b5cc0001:20000025b5cc0002"
 
-static struct simarray sim;
-static char secret_dir[PATH_MAX];
-
-static void cleanup(void)
-{
-	simarray_stop(&sim);
-	simarray_rmtree(secret_dir);
-}
-
-static int open_with(const char *array, const char *const *extra, size_t n, struct xc_array **a,
-		     struct xclone_error *err)
-{
-	const char *kv[24] = {"STORAGE_USERNAME=admin", "STORAGE_PASSWORD=" PASSWORD};
-	struct xc_secret *s = NULL;
-	struct xc_array_options opt = {.backoff_ms = 20};
-	size_t k = 2;
-	int rc;
-
-	for (size_t i = 0; i < n && k < 24; i++)
-		kv[k++] = extra[i];
-	simarray_make_secret(&sim, secret_dir, array, kv, k);
-	rc = xc_secret_open(&s, secret_dir, err);
-	if (rc == 0)
-		rc = xc_array_open(a, "infinibox", s, &opt, err);
-	xc_secret_close(s);
-	return rc;
-}
+static const char *const infinibox_secret[] = {"STORAGE_USERNAME=admin",
+						"STORAGE_PASSWORD=" PASSWORD};
+static const struct suite_vendor infinibox = {
+	.product = "infinibox", .secret = infinibox_secret, .n_secret = 2};
 
 static void seed(void)
 {
@@ -78,8 +55,7 @@ static void seed(void)
 		"               {\"volume\": \"pvc-cluster\", \"host_group\": \"esx-cluster\", \"lun\": 11}]}"
 		"}}";
 
-	if (!ok(simarray_seed(&sim, json) == 0, "seed the simulator"))
-		exit(tap_done());
+	suite_seed(json);
 }
 
 static void test_naa_and_handle(void)
@@ -119,10 +95,10 @@ static void test_open_info(void)
 	char url[128];
 	int rc;
 
-	rc = open_with("ib1", NULL, 0, &a, &err);
+	rc = suite_open_with("ib1", NULL, 0, &a, &err);
 	is_int(rc, 0, "open: %s", err.message);
 	if (rc)
-		exit((cleanup(), tap_done()));
+		exit(tap_done());
 	rc = xc_array_info(a, &info, &err);
 	is_int(rc, 0, "info");
 	is_str(info.vendor, "Infinidat", "info vendor");
@@ -135,30 +111,30 @@ static void test_open_info(void)
 	/* forklift hands STORAGE_HOSTNAME to iboxapi as a URL prefix ending in '/' */
 	snprintf(url, sizeof(url), "STORAGE_HOSTNAME=https://127.0.0.1:%d/", simarray_port(&sim, "ib1"));
 	const char *prefix[] = {url};
-	rc = open_with("ib1", prefix, 1, &a, &err);
+	rc = suite_open_with("ib1", prefix, 1, &a, &err);
 	is_int(rc, 0, "STORAGE_HOSTNAME as forklift's https://<host>/ prefix: %s", err.message);
 	xc_array_close(a);
 	snprintf(url, sizeof(url), "STORAGE_HOSTNAME=https://127.0.0.1:%d/api/rest/",
 		 simarray_port(&sim, "ib1"));
-	rc = open_with("ib1", prefix, 1, &a, &err);
+	rc = suite_open_with("ib1", prefix, 1, &a, &err);
 	is_int(rc, 0, "or with the REST root: %s", err.message);
 	xc_array_close(a);
 
 	const char *system_ca[] = {"STORAGE_CA_FILE="};
-	rc = open_with("ib1", system_ca, 1, &a, &err);
+	rc = suite_open_with("ib1", system_ca, 1, &a, &err);
 	ok(rc == XC_E_CONNECT && strstr(err.message, "not trusted"),
 	   "TLS verification is on (forklift's client never verifies): %s", err.message);
 	const char *skip[] = {"STORAGE_CA_FILE=", "STORAGE_SKIP_SSL_VERIFICATION=yes"};
-	rc = open_with("ib1", skip, 2, &a, &err);
+	rc = suite_open_with("ib1", skip, 2, &a, &err);
 	is_int(rc, 0, "unless STORAGE_SKIP_SSL_VERIFICATION says otherwise");
 	xc_array_close(a);
 	const char *badpass[] = {"STORAGE_PASSWORD=not-the-password"};
-	rc = open_with("ib1", badpass, 1, &a, &err);
+	rc = suite_open_with("ib1", badpass, 1, &a, &err);
 	ok(rc == XC_E_AUTH && strstr(err.message, "STORAGE_USERNAME") &&
 		   strstr(err.message, "UNAUTHORIZED") && strstr(err.message, "not-the-password") == NULL,
 	   "a wrong password: XC_E_AUTH naming the keys, the array's code kept: %s", err.message);
 	const char *nopass[] = {"STORAGE_PASSWORD="};
-	rc = open_with("ib1", nopass, 1, &a, &err);
+	rc = suite_open_with("ib1", nopass, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_PASSWORD"), "a missing password is named");
 }
 
@@ -237,14 +213,6 @@ static int posts_exact(const char *path)
 	return n;
 }
 
-static int has_initiator(const struct xc_host_group *g, const char *text)
-{
-	for (size_t i = 0; i < g->n_initiators; i++)
-		if (strcasecmp(g->initiators[i], text) == 0)
-			return 1;
-	return 0;
-}
-
 static void test_ensure_host(struct xc_array *a)
 {
 	struct xc_host_group g;
@@ -256,7 +224,7 @@ static void test_ensure_host(struct xc_array *a)
 	rc = xc_array_ensure_host(a, &req, &g, &err);
 	is_int(rc, 0, "ensure host when none holds the initiators: %s", err.message);
 	is_str(g.name, "esx-new", "created with the given name");
-	ok(has_initiator(&g, IQN_NEW) && has_initiator(&g, "20:00:00:25:b5:aa:00:02"),
+	ok(suite_has_initiator(&g, IQN_NEW) && suite_has_initiator(&g, "20:00:00:25:b5:aa:00:02"),
 	   "it holds the IQN and the WWPN (as the array writes it)");
 	is_int(simarray_count_requests(&sim, "ib1", "POST", "/ports?approved=true"), 2,
 	       "two ports added, with approved=true");
@@ -307,39 +275,14 @@ static void test_ensure_host(struct xc_array *a)
 	ok(posts_exact("/api/rest/hosts") == creates + 1 && posts_exact(NULL) == ports + 1,
 	   "each sent once");
 
-	struct xc_host_list list;
-	rc = xc_array_hosts(a, &list, &err);
-	int cluster = 0;
-	for (size_t i = 0; rc == 0 && i < list.n; i++)
-		if (list.items[i].kind == XC_GROUP_HOST_SET &&
-		    strcmp(list.items[i].name, "esx-cluster") == 0 && list.items[i].n_initiators == 2)
-			cluster = 1;
-	ok(rc == 0 && cluster, "hosts lists host clusters with their members' ports");
-	xc_host_list_free(&list);
-}
-
-static int mapping_count(const char *volume_id)
-{
-	cJSON *maps = simarray_array_part(&sim, "ib1", "mappings"), *m;
-	int n = 0;
-
-	cJSON_ArrayForEach(m, maps)
-		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "volume")), volume_id) == 0)
-			n++;
-	cJSON_Delete(maps);
-	return n;
-}
-
-static int same_mappings(const struct xc_mapping_list *a, const struct xc_mapping_list *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct xc_mapping *m = xc_mapping_list_find(b, a->items[i].kind, a->items[i].group);
-		if (m == NULL || m->lun_id != a->items[i].lun_id)
-			return 0;
-	}
-	return 1;
+	suite_case_hosts_listed(
+		a, &(struct suite_hosts_expect){
+			   .min_n = 0,
+			   .max_n = SIZE_MAX,
+			   .kind = XC_GROUP_HOST_SET,
+			   .group = "esx-cluster",
+			   .n_initiators = 2,
+			   .name = "hosts lists host clusters with their members' ports"});
 }
 
 static void test_map_cycle(struct xc_array *a)
@@ -373,14 +316,14 @@ static void test_map_cycle(struct xc_array *a)
 	rc = xc_array_unmap(a, &lun, &target, &err);
 	is_int(rc, 0, "unmap twice: success: %s", err.message);
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after), "mappings after the cycle equal those before");
+	ok(rc == 0 && suite_same_mappings(&before, &after), "mappings after the cycle equal those before");
 	xc_mapping_list_free(&after);
 	struct xc_mapping k8s = before.items[0];
 	rc = xc_array_unmap(a, &lun, &k8s, &err);
 	ok(rc == 0 && !simarray_fabric_has(&sim, IQN_K8S, NAA_1), "unmap the original mapping");
 	rc = xc_array_restore_mappings(a, &lun, &before, &err);
 	rc = rc ? rc : xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after) && simarray_fabric_has(&sim, IQN_K8S, NAA_1),
+	ok(rc == 0 && suite_same_mappings(&before, &after) && simarray_fabric_has(&sim, IQN_K8S, NAA_1),
 	   "mappings restored exactly (LUN 7 again): %s", err.message);
 	xc_mapping_list_free(&after);
 	xc_mapping_list_free(&before);
@@ -402,15 +345,17 @@ static void test_map_cycle(struct xc_array *a)
 	   "map to a member host: visible through its cluster already, nothing sent: %s",
 	   err.message);
 	rc = xc_array_unmap(a, &lun, &member, &err);
-	ok(rc == 0 && mapping_count("400") == 1 && simarray_fabric_has(&sim, IQN_C1A, lun.naa),
+	ok(rc == 0 && suite_mapping_count("ib1", "400") == 1 &&
+		   simarray_fabric_has(&sim, IQN_C1A, lun.naa),
 	   "unmap from the member host leaves the cluster's mapping alone: %s", err.message);
 	struct xc_mapping cl = before.items[0];
 	rc = xc_array_unmap(a, &lun, &cl, &err);
-	ok(rc == 0 && mapping_count("400") == 0 && !simarray_fabric_has(&sim, FC_C1B, lun.naa),
+	ok(rc == 0 && suite_mapping_count("ib1", "400") == 0 &&
+		   !simarray_fabric_has(&sim, FC_C1B, lun.naa),
 	   "unmap the cluster: %s", err.message);
 	rc = xc_array_restore_mappings(a, &lun, &before, &err);
 	rc = rc ? rc : xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after), "the cluster mapping restored at LUN 11: %s",
+	ok(rc == 0 && suite_same_mappings(&before, &after), "the cluster mapping restored at LUN 11: %s",
 	   err.message);
 	xc_mapping_list_free(&after);
 	xc_mapping_list_free(&before);
@@ -419,7 +364,7 @@ static void test_map_cycle(struct xc_array *a)
 	rc = xc_array_resolve(a, &pv3, &lun, &err);
 	rc = rc ? rc : xc_array_map(a, &lun, &cl_new, &got, &err);
 	ok(rc == 0 && got.lun_id >= 11, "map to a cluster: a LUN from 11 (%ld)", got.lun_id);
-	ok(xc_array_unmap(a, &lun, &cl_new, &err) == 0 && mapping_count("300") == 0,
+	ok(xc_array_unmap(a, &lun, &cl_new, &err) == 0 && suite_mapping_count("ib1", "300") == 0,
 	   "and unmap it");
 
 	struct xc_mapping nohost = {.kind = XC_GROUP_HOST, .group = "no-such-host", .lun_id = -1};
@@ -428,12 +373,18 @@ static void test_map_cycle(struct xc_array *a)
 	   "map to an unknown host: not found: %s", err.message);
 }
 
+/* Whether the fault tests' LUN is mapped to esx-new (1), not at all (0) or partly. */
+static int fault_lun_mapped(const struct xc_lun *lun)
+{
+	(void)lun;
+	return suite_mapping_count("ib1", "200");
+}
+
 static void test_faults(struct xc_array *a)
 {
 	struct xc_pv pv = {.name = "pvc-2222"};
 	struct xc_lun lun;
 	struct xc_mapping target = {.kind = XC_GROUP_HOST, .group = "esx-new", .lun_id = -1}, got;
-	struct xc_http_stats s0, s1;
 	struct xclone_error err = {0};
 	int rc;
 
@@ -451,19 +402,10 @@ static void test_faults(struct xc_array *a)
 	   " body, others only the status): %s",
 	   err.message);
 
-	xc_array_http_stats(a, &s0);
-	simarray_fault(&sim, "{\"array\": \"ib1\", \"method\": \"GET\", \"path\": \"/volumes\","
-			     " \"action\": \"status\", \"status\": 429, \"retry_after\": 1, \"times\": 2}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && s1.retries >= s0.retries + 2, "429 with Retry-After: waited and retried");
+	suite_case_429(a, &(struct suite_read_target){
+				  "ib1", &pv, "\"method\": \"GET\", \"path\": \"/volumes\""});
 
-	xc_array_http_stats(a, &s0);
-	simarray_fault(&sim, "{\"array\": \"ib1\", \"method\": \"GET\", \"action\": \"status\","
-			     " \"status\": 503, \"times\": 2}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && s1.retries == s0.retries + 2, "503 twice on a read: retried");
+	suite_case_503_twice(a, &(struct suite_read_target){"ib1", &pv, "\"method\": \"GET\""}, NULL);
 
 	simarray_fault(&sim, "{\"array\": \"ib1\", \"method\": \"GET\", \"action\": \"status\","
 			     " \"status\": 502, \"times\": 100, \"message\": \"gateway down\"}");
@@ -481,76 +423,40 @@ static void test_faults(struct xc_array *a)
 	simarray_fault(&sim, "{\"array\": \"ib1\", \"method\": \"POST\", \"path\": \"/luns\","
 			     " \"action\": \"lose_response\"}");
 	rc = xc_array_map(a, &lun, &target, &got, &err);
-	ok(rc == 0 && got.lun_id >= 1 && mapping_count("200") == 1,
+	ok(rc == 0 && got.lun_id >= 1 && suite_mapping_count("ib1", "200") == 1,
 	   "map whose answer is lost: success, mapped once: %s", err.message);
 	is_int(simarray_count_requests(&sim, "ib1", "POST", "/luns?approved=true"), maps + 1,
 	       "the lost map was checked, not sent again");
 	simarray_fault(&sim, "{\"array\": \"ib1\", \"method\": \"DELETE\", \"action\": \"lose_response\"}");
 	rc = xc_array_unmap(a, &lun, &target, &err);
-	ok(rc == 0 && mapping_count("200") == 0, "unmap whose answer is lost: success: %s", err.message);
+	ok(rc == 0 && suite_mapping_count("ib1", "200") == 0,
+	   "unmap whose answer is lost: success: %s", err.message);
 
 	simarray_fault(&sim, "{\"array\": \"ib1\", \"method\": \"POST\", \"path\": \"/luns\","
 			     " \"action\": \"drop\"}");
 	rc = xc_array_map(a, &lun, &target, &got, &err);
-	ok(rc == 0 && mapping_count("200") == 1, "map whose connection drops: checked, sent again: %s",
-	   err.message);
+	ok(rc == 0 && suite_mapping_count("ib1", "200") == 1,
+	   "map whose connection drops: checked, sent again: %s", err.message);
 	xc_array_unmap(a, &lun, &target, &err);
-	simarray_fault(&sim, "{\"array\": \"ib1\", \"method\": \"POST\", \"path\": \"/luns\","
-			     " \"action\": \"status\", \"status\": 500}");
-	rc = xc_array_map(a, &lun, &target, &got, &err);
-	ok(rc == 0 && mapping_count("200") == 1, "map answered 500: checked, sent again: %s",
-	   err.message);
-	xc_array_unmap(a, &lun, &target, &err);
-	simarray_fault(&sim, "{\"array\": \"ib1\", \"method\": \"POST\", \"path\": \"/luns\","
-			     " \"action\": \"status\", \"status\": 503, \"times\": 100}");
-	rc = xc_array_map(a, &lun, &target, &got, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_REMOTE && strstr(err.message, "HTTP 503") && mapping_count("200") == 0,
-	   "map refused every time: clear error, nothing half done: %s", err.message);
+	suite_case_map_500_and_refused(
+		a, &(struct suite_map_target){"ib1", "\"method\": \"POST\", \"path\": \"/luns\"",
+					       &lun, &target, fault_lun_mapped});
 
-	simarray_fault_message(&sim, "ib1", "GET", 400, "bad password " PASSWORD);
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc != 0 && strstr(err.message, PASSWORD) == NULL && strstr(err.message, "***") != NULL,
-	   "secrets echoed by the array are redacted: %s", err.message);
+	suite_case_redacted(a, "ib1", "GET", &pv, "bad password " PASSWORD,
+			    (const char *const[]){PASSWORD}, 1);
 }
 
-static void test_timeouts_and_paging(void)
+static void test_timeouts(void)
 {
-	struct xc_array *a = NULL;
 	struct xc_pv pv = {.name = "pvc-3333"};
-	struct xc_lun lun;
-	struct xc_host_list list;
-	struct xc_http_stats s0, s1;
-	struct xclone_error err = {0};
-	const char *fast[] = {"STORAGE_HTTP_TIMEOUT_SECONDS=1"};
-	size_t all;
-	int rc;
+	struct suite_timeouts t = {
+		.array = "ib1",
+		.pv = &pv,
+		.slow_once = "\"method\": \"GET\", \"path\": \"/volumes\"",
+		.slow_always = "\"method\": \"GET\", \"path\": \"/volumes\"",
+	};
 
-	rc = open_with("ib1", fast, 1, &a, &err);
-	is_int(rc, 0, "open with a 1 s timeout");
-	simarray_fault(&sim, "{\"array\": \"ib1\", \"method\": \"GET\", \"path\": \"/volumes\","
-			     " \"action\": \"latency\", \"delay_ms\": 2500}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc == 0, "one slow answer past the timeout: retried: %s", err.message);
-	simarray_fault(&sim, "{\"array\": \"ib1\", \"method\": \"GET\", \"path\": \"/volumes\","
-			     " \"action\": \"latency\", \"delay_ms\": 1500, \"times\": 100}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_TIMEOUT, "an array that is always too slow: XC_E_TIMEOUT: %s", err.message);
-
-	rc = xc_array_hosts(a, &list, &err);
-	all = list.n;
-	xc_host_list_free(&list);
-	simarray_seed(&sim, "{\"arrays\": {\"ib1\": {\"page_size\": 2}}}");
-	xc_array_http_stats(a, &s0);
-	rc = xc_array_hosts(a, &list, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && list.n == all && s1.requests - s0.requests >= 5,
-	   "lists in pages of 2 are followed to the end (%zu, %u requests)", list.n,
-	   s1.requests - s0.requests);
-	xc_host_list_free(&list);
-	simarray_seed(&sim, "{\"arrays\": {\"ib1\": {\"page_size\": null}}}");
-	xc_array_close(a);
+	suite_case_timeouts(&t);
 }
 
 int main(void)
@@ -558,24 +464,20 @@ int main(void)
 	const char *arrays[] = {"infinibox:ib1"};
 	struct xc_array *a = NULL;
 	struct xclone_error err = {0};
-	const char *tmp = getenv("TMPDIR");
 
-	snprintf(secret_dir, sizeof(secret_dir), "%s/xclone-secret-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(secret_dir) == NULL)
-		return 1;
-	atexit(cleanup);
-	if (!ok(simarray_start(&sim, arrays, 1) == 0, "start the array simulator"))
-		return tap_done();
+	suite_start(&infinibox, arrays, 1);
 	seed();
 	test_naa_and_handle();
 	test_open_info();
-	if (!ok(open_with("ib1", NULL, 0, &a, &err) == 0, "open ib1: %s", err.message))
+	if (!ok(suite_open_with("ib1", NULL, 0, &a, &err) == 0, "open ib1: %s", err.message))
 		return tap_done();
 	test_resolve(a);
 	test_ensure_host(a);
 	test_map_cycle(a);
 	test_faults(a);
+	suite_case_paging_and_reuse(a, "ib1", 5, "lists in pages of 2 are followed to the end",
+				    "20 requests on one kept-alive connection");
 	xc_array_close(a);
-	test_timeouts_and_paging();
+	test_timeouts();
 	return tap_done();
 }

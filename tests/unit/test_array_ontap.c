@@ -14,7 +14,7 @@
 #include "tap.h"
 #include "vendors.h"
 
-#include "../sim/arrays/simarray.h"
+#include "array_suite.h"
 
 #define PASSWORD "ontap pa$$ 'w\"rd;\\"
 #define LUN1 "/vol/trident_pvc_0f0e1111_2222/lun0"
@@ -26,34 +26,10 @@
 #define FC_NEW "fc.20000025b5bb0001:20000025b5bb0002"
 #define IQN_K8S "iqn.1994-05.com.redhat:k8s-node1"
 
-static struct simarray sim;
-static char secret_dir[PATH_MAX];
-
-static void cleanup(void)
-{
-	simarray_stop(&sim);
-	simarray_rmtree(secret_dir);
-}
-
-static int open_with(const char *const *extra, size_t n, struct xc_array **a,
-		     struct xclone_error *err)
-{
-	const char *kv[16] = {"STORAGE_USERNAME=admin", ("STORAGE_PASSWORD=" PASSWORD),
-			      "ONTAP_SVM=svm0"};
-	struct xc_secret *s = NULL;
-	struct xc_array_options opt = {.backoff_ms = 20};
-	size_t k = 3;
-	int rc;
-
-	for (size_t i = 0; i < n && k < 16; i++)
-		kv[k++] = extra[i];
-	simarray_make_secret(&sim, secret_dir, "cl1", kv, k);
-	rc = xc_secret_open(&s, secret_dir, err);
-	if (rc == 0)
-		rc = xc_array_open(a, "ontap", s, &opt, err);
-	xc_secret_close(s);
-	return rc;
-}
+static const char *const ontap_secret[] = {"STORAGE_USERNAME=admin", "STORAGE_PASSWORD=" PASSWORD,
+					  "ONTAP_SVM=svm0"};
+static const struct suite_vendor ontap = {
+	.product = "ontap", .secret = ontap_secret, .n_secret = 3};
 
 static void seed(void)
 {
@@ -84,8 +60,7 @@ static void seed(void)
 	cJSON_AddStringToObject(u, "password", PASSWORD);
 	cJSON_AddItemToArray(users, u);
 	text = cJSON_PrintUnformatted(spec);
-	if (!ok(text != NULL && simarray_seed(&sim, text) == 0, "seed the simulator"))
-		exit(tap_done());
+	suite_seed(text);
 	free(text);
 	cJSON_Delete(spec);
 }
@@ -137,10 +112,10 @@ static void test_open(void)
 	struct xclone_error err = {0};
 	int rc;
 
-	rc = open_with(NULL, 0, &a, &err);
+	rc = suite_open_with("cl1", NULL, 0, &a, &err);
 	is_int(rc, 0, "open with user, password and ONTAP_SVM: %s", err.message);
 	if (rc)
-		exit((cleanup(), tap_done()));
+		exit(tap_done());
 	rc = xc_array_info(a, &info, &err);
 	ok(rc == 0 && strcmp(info.vendor, "NetApp") == 0 && strcmp(info.model, "AFF-A400") == 0 &&
 		   strstr(info.version, "9.14.1") && strcmp(info.product, "ontap") == 0 &&
@@ -149,20 +124,20 @@ static void test_open(void)
 	xc_array_close(a);
 
 	const char *nosvm[] = {"ONTAP_SVM="};
-	rc = open_with(nosvm, 1, &a, &err);
+	rc = suite_open_with("cl1", nosvm, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "ONTAP_SVM") && strstr(err.message, "2 SVMs"),
 	   "no ONTAP_SVM on a cluster with two SVMs: %s", err.message);
 	const char *badsvm[] = {"ONTAP_SVM=svm9"};
-	rc = open_with(badsvm, 1, &a, &err);
+	rc = suite_open_with("cl1", badsvm, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "svm9"), "an unknown SVM is named: %s",
 	   err.message);
 	const char *badpw[] = {"STORAGE_PASSWORD=wrong-pass-123"};
-	rc = open_with(badpw, 1, &a, &err);
+	rc = suite_open_with("cl1", badpw, 1, &a, &err);
 	ok(rc == XC_E_AUTH && strstr(err.message, "STORAGE_PASSWORD") &&
 		   !strstr(err.message, "wrong-pass-123"),
 	   "a wrong password: XC_E_AUTH, password not shown: %s", err.message);
 	const char *nouser[] = {"STORAGE_USERNAME="};
-	rc = open_with(nouser, 1, &a, &err);
+	rc = suite_open_with("cl1", nouser, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_USERNAME"), "missing user is named");
 }
 
@@ -370,6 +345,12 @@ static void test_map_cycle(struct xc_array *a)
 	xc_array_unmap(a, &lun, &fixed, &err);
 }
 
+/* Whether the fault tests' LUN is mapped to esx-new (1), not at all (0) or partly. */
+static int fault_lun_mapped(const struct xc_lun *lun)
+{
+	return simarray_fabric_has(&sim, IQN_NEW, lun->naa);
+}
+
 static void test_faults(struct xc_array *a)
 {
 	struct xc_pv pv = {.name = "pvc-fault"};
@@ -417,19 +398,10 @@ static void test_faults(struct xc_array *a)
 	ok(rc == 0 && !simarray_fabric_has(&sim, IQN_NEW, lun.naa),
 	   "unmap whose answer is lost: success, and gone: %s", err.message);
 
-	simarray_fault(&sim, "{\"array\": \"cl1\", \"method\": \"POST\", \"path\": \"/lun-maps\","
-			     " \"action\": \"status\", \"status\": 500}");
-	rc = xc_array_map(a, &lun, &target, &got, &err);
-	ok(rc == 0 && simarray_fabric_has(&sim, IQN_NEW, lun.naa),
-	   "map answered 500: checked, sent again: %s", err.message);
-	xc_array_unmap(a, &lun, &target, &err);
-
-	simarray_fault(&sim, "{\"array\": \"cl1\", \"method\": \"POST\", \"path\": \"/lun-maps\","
-			     " \"action\": \"status\", \"status\": 503, \"times\": 100}");
-	rc = xc_array_map(a, &lun, &target, &got, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_REMOTE && strstr(err.message, "HTTP 503"), "map refused every time: %s",
-	   err.message);
+	suite_case_map_500_and_refused(
+		a,
+		&(struct suite_map_target){"cl1", "\"method\": \"POST\", \"path\": \"/lun-maps\"",
+					    &lun, &target, fault_lun_mapped});
 	rc = xc_array_mappings(a, &lun, &now, &err);
 	ok(rc == 0 && now.n == 0, "and nothing half done");
 	xc_mapping_list_free(&now);
@@ -450,28 +422,36 @@ static void test_faults(struct xc_array *a)
 	simarray_seed(&sim, "{\"arrays\": {\"cl1\": {\"page_size\": null}}}");
 }
 
+static void test_timeouts(void)
+{
+	struct xc_pv pv = {.name = "pvc-fault"};
+	struct suite_timeouts t = {
+		.array = "cl1",
+		.pv = &pv,
+		.slow_once = "\"method\": \"GET\", \"path\": \"/luns\"",
+		.slow_always = "\"method\": \"GET\", \"path\": \"/luns\"",
+	};
+
+	suite_case_timeouts(&t);
+}
+
 int main(void)
 {
 	const char *arrays[] = {"ontap:cl1"};
 	struct xc_array *a = NULL;
 	struct xclone_error err = {0};
-	const char *tmp = getenv("TMPDIR");
 
-	snprintf(secret_dir, sizeof(secret_dir), "%s/xclone-secret-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(secret_dir) == NULL)
-		return 1;
-	atexit(cleanup);
-	if (!ok(simarray_start(&sim, arrays, 1) == 0, "start the array simulator"))
-		return tap_done();
+	suite_start(&ontap, arrays, 1);
 	seed();
 	test_naming();
 	test_open();
-	if (!ok(open_with(NULL, 0, &a, &err) == 0, "open cl1: %s", err.message))
+	if (!ok(suite_open_with("cl1", NULL, 0, &a, &err) == 0, "open cl1: %s", err.message))
 		return tap_done();
 	test_resolve(a);
 	test_ensure_host(a);
 	test_map_cycle(a);
 	test_faults(a);
 	xc_array_close(a);
+	test_timeouts();
 	return tap_done();
 }

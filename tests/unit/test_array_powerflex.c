@@ -20,7 +20,7 @@
 #include "tap.h"
 #include "vendors.h"
 
-#include "../sim/arrays/simarray.h"
+#include "array_suite.h"
 
 #define PASSWORD "pa ss'w\"rd$(x);\\"
 #define PASSWORD_JSON "pa ss'w\\\"rd$(x);\\\\"
@@ -37,37 +37,21 @@
 #define K8S_SETTINGS "accessMode=ReadOnly;limitIops=500;limitBwInMbps=100"
 #define LONG_PV "pvc-0123456789abcdef0123456789abcdef"
 
-static struct simarray sim;
-static char secret_dir[PATH_MAX];
 static char sys_id[32], sys2_id[32];
 
-static void cleanup(void)
+/* Each secret names its own array's system id (pf2's for pf2, else pf1's). */
+static void powerflex_system_key(const char *array, char *kv, size_t size)
 {
-	simarray_stop(&sim);
-	simarray_rmtree(secret_dir);
+	snprintf(kv, size, "POWERFLEX_SYSTEM_ID=%s", strcmp(array, "pf2") == 0 ? sys2_id : sys_id);
 }
 
-static int open_with(const char *array, const char *const *extra, size_t n, struct xc_array **a,
-		     struct xclone_error *err)
-{
-	char syskv[64];
-	const char *kv[24] = {"STORAGE_USERNAME=admin", "STORAGE_PASSWORD=" PASSWORD, syskv};
-	size_t k = 3;
-	struct xc_secret *s = NULL;
-	struct xc_array_options opt = {.backoff_ms = 20};
-	int rc;
-
-	snprintf(syskv, sizeof(syskv), "POWERFLEX_SYSTEM_ID=%s",
-		 strcmp(array, "pf2") == 0 ? sys2_id : sys_id);
-	for (size_t i = 0; i < n && k < 24; i++)
-		kv[k++] = extra[i];
-	simarray_make_secret(&sim, secret_dir, array, kv, k);
-	rc = xc_secret_open(&s, secret_dir, err);
-	if (rc == 0)
-		rc = xc_array_open(a, "powerflex", s, &opt, err);
-	xc_secret_close(s);
-	return rc;
-}
+static const char *const powerflex_secret[] = {"STORAGE_USERNAME=admin",
+						"STORAGE_PASSWORD=" PASSWORD};
+static const struct suite_vendor powerflex = {
+	.product = "powerflex",
+	.secret = powerflex_secret,
+	.n_secret = 2,
+	.array_key = powerflex_system_key};
 
 static void read_id(const char *array, char *out, size_t size)
 {
@@ -101,8 +85,7 @@ static void seed(void)
 		"  \"volumes\": [{\"name\": \"k8s-old\", \"size\": 1048576}]}"
 		"}}";
 
-	if (!ok(simarray_seed(&sim, json) == 0, "seed the simulator"))
-		exit(tap_done());
+	suite_seed(json);
 	read_id("pf1", sys_id, sizeof(sys_id));
 	read_id("pf2", sys2_id, sizeof(sys2_id));
 	ok(strlen(sys_id) == 16 && strcmp(sys_id, sys2_id) != 0, "two systems with 16-hex ids");
@@ -175,10 +158,10 @@ static void test_open_info(void)
 	char url[128];
 	int rc;
 
-	rc = open_with("pf1", NULL, 0, &a, &err);
+	rc = suite_open_with("pf1", NULL, 0, &a, &err);
 	is_int(rc, 0, "open: %s", err.message);
 	if (rc)
-		exit((cleanup(), tap_done()));
+		exit(tap_done());
 	rc = xc_array_info(a, &info, &err);
 	ok(rc == 0 && strcmp(info.vendor, "Dell") == 0 && strcmp(info.product, "powerflex") == 0 &&
 		   strcmp(info.array_id, sys_id) == 0 && strcmp(info.api_version, "4.5") == 0 &&
@@ -191,7 +174,7 @@ static void test_open_info(void)
 	is_int(simarray_count_requests(&sim, "pf1", "GET", "/api/logout"), 1,
 	       "close logs out (the token ends now)");
 
-	rc = open_with("pf2", NULL, 0, &a, &err);
+	rc = suite_open_with("pf2", NULL, 0, &a, &err);
 	ok(rc == 0 && xc_array_info(a, &info, &err) == 0 && strcmp(info.api_version, "3.6") == 0,
 	   "a 3.6 gateway (no Bearer tokens): the token as Basic password: %s", err.message);
 	xc_array_close(a);
@@ -199,7 +182,7 @@ static void test_open_info(void)
 	snprintf(url, sizeof(url), "STORAGE_HOSTNAME=https://127.0.0.1:%d/api",
 		 simarray_port(&sim, "pf1"));
 	const char *asurl[] = {url};
-	rc = open_with("pf1", asurl, 1, &a, &err);
+	rc = suite_open_with("pf1", asurl, 1, &a, &err);
 	is_int(rc, 0, "STORAGE_HOSTNAME as goscaleio's https://<gateway>/api works: %s",
 	       err.message);
 	xc_array_close(a);
@@ -212,23 +195,23 @@ static void test_config_errors(void)
 	int rc;
 
 	const char *nosys[] = {"POWERFLEX_SYSTEM_ID="};
-	rc = open_with("pf1", nosys, 1, &a, &err);
+	rc = suite_open_with("pf1", nosys, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "POWERFLEX_SYSTEM_ID"),
 	   "missing POWERFLEX_SYSTEM_ID is named: %s", err.message);
 	const char *byname[] = {"POWERFLEX_SYSTEM_ID=pf1"};
-	rc = open_with("pf1", byname, 1, &a, &err);
+	rc = suite_open_with("pf1", byname, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "16-hex"), "a system name is not an id: %s",
 	   err.message);
 	const char *other[] = {"POWERFLEX_SYSTEM_ID=0123456789abcdef"};
-	rc = open_with("pf1", other, 1, &a, &err);
+	rc = suite_open_with("pf1", other, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "0123456789abcdef") && strstr(err.message, sys_id),
 	   "an unknown system: the message lists those the gateway serves: %s", err.message);
 	const char *nopass[] = {"STORAGE_PASSWORD="};
-	rc = open_with("pf1", nopass, 1, &a, &err);
+	rc = suite_open_with("pf1", nopass, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_PASSWORD"), "missing password: %s",
 	   err.message);
 	const char *badpass[] = {"STORAGE_PASSWORD=wrong " PASSWORD};
-	rc = open_with("pf1", badpass, 1, &a, &err);
+	rc = suite_open_with("pf1", badpass, 1, &a, &err);
 	ok(rc == XC_E_AUTH && !err.retryable && strstr(err.message, PASSWORD) == NULL &&
 		   strstr(err.message, "STORAGE_PASSWORD"),
 	   "a wrong password: XC_E_AUTH naming the keys, not the value: %s", err.message);
@@ -354,18 +337,6 @@ static const struct xc_mapping *find(const struct xc_mapping_list *l, const char
 	return xc_mapping_list_find(l, XC_GROUP_HOST, sdc);
 }
 
-static int same_mappings(const struct xc_mapping_list *a, const struct xc_mapping_list *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct xc_mapping *m = find(b, a->items[i].group);
-		if (m == NULL || strcmp(m->settings, a->items[i].settings) != 0)
-			return 0;
-	}
-	return 1;
-}
-
 static void test_map_cycle(struct xc_array *a)
 {
 	char handle[64];
@@ -407,7 +378,7 @@ static void test_map_cycle(struct xc_array *a)
 	ok(rc == 0 && !simarray_fabric_has(&sim, GUID_ESX, lun.naa), "unmap: gone: %s", err.message);
 	is_int(xc_array_unmap(a, &lun, &target, &err), 0, "unmap twice: success");
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after),
+	ok(rc == 0 && suite_same_mappings(&before, &after),
 	   "the other mappings are untouched, access mode and limits included");
 	xc_mapping_list_free(&after);
 	ok(simarray_count_requests(&sim, "pf1", "POST", "allSdcs") == 0 &&
@@ -421,7 +392,7 @@ static void test_map_cycle(struct xc_array *a)
 	rc = xc_array_restore_mappings(a, &lun, &before, &err);
 	is_int(rc, 0, "restore mappings: %s", err.message);
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after) && simarray_fabric_has(&sim, GUID_K8S, lun.naa),
+	ok(rc == 0 && suite_same_mappings(&before, &after) && simarray_fabric_has(&sim, GUID_K8S, lun.naa),
 	   "restored exactly: ReadOnly, 500 IOPS, 100 MB/s (%s)",
 	   rc == 0 && find(&after, SDC_K8S) ? find(&after, SDC_K8S)->settings : err.message);
 	xc_mapping_list_free(&after);
@@ -540,7 +511,7 @@ static void test_token_expiry(void)
 	struct xc_lun lun;
 	struct xc_http_stats s0, s1;
 	struct xclone_error err = {0};
-	int rc = open_with("pf2", NULL, 0, &a, &err);
+	int rc = suite_open_with("pf2", NULL, 0, &a, &err);
 
 	ok(rc == 0, "open pf2: %s", err.message);
 	if (rc)
@@ -556,25 +527,15 @@ static void test_token_expiry(void)
 
 static void test_timeouts(void)
 {
-	struct xc_array *a = NULL;
 	struct xc_pv pv = {.name = "k8s-fault"};
-	struct xc_lun lun;
-	struct xclone_error err = {0};
-	const char *fast[] = {"STORAGE_HTTP_TIMEOUT_SECONDS=1"};
-	int rc;
+	struct suite_timeouts t = {
+		.array = "pf1",
+		.pv = &pv,
+		.slow_once = "\"method\": \"GET\", \"path\": \"Volume::\"",
+		.slow_always = "\"method\": \"POST\", \"path\": \"queryIdByKey\"",
+	};
 
-	rc = open_with("pf1", fast, 1, &a, &err);
-	is_int(rc, 0, "open with a 1 s timeout");
-	simarray_fault(&sim, "{\"array\": \"pf1\", \"method\": \"GET\", \"path\": \"Volume::\","
-			     " \"action\": \"latency\", \"delay_ms\": 2500}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc == 0, "one slow answer past the timeout: retried: %s", err.message);
-	simarray_fault(&sim, "{\"array\": \"pf1\", \"method\": \"POST\", \"path\": \"queryIdByKey\","
-			     " \"action\": \"latency\", \"delay_ms\": 1500, \"times\": 100}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_TIMEOUT, "an array that is always too slow: XC_E_TIMEOUT: %s", err.message);
-	xc_array_close(a);
+	suite_case_timeouts(&t);
 }
 
 int main(void)
@@ -582,19 +543,13 @@ int main(void)
 	const char *arrays[] = {"powerflex:pf1", "powerflex:pf2"};
 	struct xc_array *a = NULL;
 	struct xclone_error err = {0};
-	const char *tmp = getenv("TMPDIR");
 
-	snprintf(secret_dir, sizeof(secret_dir), "%s/xclone-secret-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(secret_dir) == NULL)
-		return 1;
-	atexit(cleanup);
-	if (!ok(simarray_start(&sim, arrays, 2) == 0, "start the array simulator"))
-		return tap_done();
+	suite_start(&powerflex, arrays, 2);
 	seed();
 	test_ids();
 	test_open_info();
 	test_config_errors();
-	if (!ok(open_with("pf1", NULL, 0, &a, &err) == 0, "open pf1: %s", err.message))
+	if (!ok(suite_open_with("pf1", NULL, 0, &a, &err) == 0, "open pf1: %s", err.message))
 		return tap_done();
 	test_resolve(a);
 	test_ensure_host(a);

@@ -19,7 +19,7 @@
 #include "tap.h"
 #include "vendors.h"
 
-#include "../sim/arrays/simarray.h"
+#include "array_suite.h"
 
 #define PASSWORD "pa ss'w\"rd$(x);\\"
 #define PASSWORD_JSON "pa ss'w\\\"rd$(x);\\\\"
@@ -32,43 +32,22 @@
 #define FC_G1A "fc.20000025b5cc0001:20000025b5cc0002"
 #define FC_G1B "fc.20000025b5cc0003:20000025b5cc0004"
 
-static struct simarray sim;
-static char secret_dir[PATH_MAX];
 static char sym[32];      /* pm1's array id, read from the simulator */
 
-static void cleanup(void)
+/* Every secret names pm1's symmetrix id, read from the simulator once seeded. */
+static void powermax_sym_key(const char *array, char *kv, size_t size)
 {
-	simarray_stop(&sim);
-	simarray_rmtree(secret_dir);
+	(void)array;
+	snprintf(kv, size, "POWERMAX_SYMMETRIX_ID=%s", sym);
 }
 
-static void make_secret(const char *array, const char *const *extra, size_t n)
-{
-	char symkv[64];
-	const char *kv[24] = {"STORAGE_USERNAME=smc", "STORAGE_PASSWORD=" PASSWORD, symkv,
-			      "POWERMAX_PORT_GROUP_NAME=PG_FC"};
-	size_t k = 4;
-
-	snprintf(symkv, sizeof(symkv), "POWERMAX_SYMMETRIX_ID=%s", sym);
-	for (size_t i = 0; i < n && k < 24; i++)
-		kv[k++] = extra[i];
-	simarray_make_secret(&sim, secret_dir, array, kv, k);
-}
-
-static int open_with(const char *array, const char *const *extra, size_t n, struct xc_array **a,
-		     struct xclone_error *err)
-{
-	struct xc_secret *s = NULL;
-	struct xc_array_options opt = {.backoff_ms = 20};
-	int rc;
-
-	make_secret(array, extra, n);
-	rc = xc_secret_open(&s, secret_dir, err);
-	if (rc == 0)
-		rc = xc_array_open(a, "powermax", s, &opt, err);
-	xc_secret_close(s);
-	return rc;
-}
+static const char *const powermax_secret[] = {"STORAGE_USERNAME=smc", "STORAGE_PASSWORD=" PASSWORD,
+					       "POWERMAX_PORT_GROUP_NAME=PG_FC"};
+static const struct suite_vendor powermax = {
+	.product = "powermax",
+	.secret = powermax_secret,
+	.n_secret = 3,
+	.array_key = powermax_sym_key};
 
 static void read_sym(const char *array, char *out, size_t size)
 {
@@ -208,10 +187,10 @@ static void test_open_info(void)
 	char url[128], sym2[32];
 	int rc;
 
-	rc = open_with("pm1", NULL, 0, &a, &err);
+	rc = suite_open_with("pm1", NULL, 0, &a, &err);
 	is_int(rc, 0, "open: %s", err.message);
 	if (rc)
-		exit((cleanup(), tap_done()));
+		exit(tap_done());
 	rc = xc_array_info(a, &info, &err);
 	ok(rc == 0 && strcmp(info.vendor, "Dell") == 0 && strcmp(info.product, "powermax") == 0 &&
 		   strcmp(info.model, "PowerMax_8500") == 0 && strstr(info.version, "6079.175") &&
@@ -224,7 +203,7 @@ static void test_open_info(void)
 	char symkv[64];
 	snprintf(symkv, sizeof(symkv), "POWERMAX_SYMMETRIX_ID=%s", sym2);
 	const char *pm2[] = {symkv};
-	rc = open_with("pm2", pm2, 1, &a, &err);
+	rc = suite_open_with("pm2", pm2, 1, &a, &err);
 	ok(rc == 0 && xc_array_info(a, &info, &err) == 0 && strcmp(info.api_version, "103") == 0,
 	   "a newer Unisphere: the newest version read (103 of 104/103/100): %s", err.message);
 	xc_array_close(a);
@@ -232,7 +211,7 @@ static void test_open_info(void)
 	snprintf(url, sizeof(url), "STORAGE_HOSTNAME=https://127.0.0.1:%d/univmax/restapi/",
 		 simarray_port(&sim, "pm1"));
 	const char *asurl[] = {url};
-	rc = open_with("pm1", asurl, 1, &a, &err);
+	rc = suite_open_with("pm1", asurl, 1, &a, &err);
 	is_int(rc, 0, "STORAGE_HOSTNAME as the REST root URL works: %s", err.message);
 	xc_array_close(a);
 }
@@ -244,32 +223,32 @@ static void test_config_errors(void)
 	int rc;
 
 	const char *nosym[] = {"POWERMAX_SYMMETRIX_ID="};
-	rc = open_with("pm1", nosym, 1, &a, &err);
+	rc = suite_open_with("pm1", nosym, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "POWERMAX_SYMMETRIX_ID"),
 	   "missing POWERMAX_SYMMETRIX_ID is named: %s", err.message);
 	const char *badsym[] = {"POWERMAX_SYMMETRIX_ID=0001979'; x"};
-	rc = open_with("pm1", badsym, 1, &a, &err);
+	rc = suite_open_with("pm1", badsym, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "12-digit"), "a malformed array id: %s",
 	   err.message);
 	const char *othersym[] = {"POWERMAX_SYMMETRIX_ID=000197000000"};
-	rc = open_with("pm1", othersym, 1, &a, &err);
+	rc = suite_open_with("pm1", othersym, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "000197000000") &&
 		   strstr(err.message, "POWERMAX_SYMMETRIX_ID"),
 	   "an array this Unisphere does not manage: %s", err.message);
 	const char *nopg[] = {"POWERMAX_PORT_GROUP_NAME="};
-	rc = open_with("pm1", nopg, 1, &a, &err);
+	rc = suite_open_with("pm1", nopg, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "POWERMAX_PORT_GROUP_NAME"),
 	   "missing POWERMAX_PORT_GROUP_NAME is named: %s", err.message);
 	const char *badpg[] = {"POWERMAX_PORT_GROUP_NAME=no such/pg?"};
-	rc = open_with("pm1", badpg, 1, &a, &err);
+	rc = suite_open_with("pm1", badpg, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "no such/pg?"),
 	   "an unknown port group is named: %s", err.message);
 	const char *nouser[] = {"STORAGE_USERNAME="};
-	rc = open_with("pm1", nouser, 1, &a, &err);
+	rc = suite_open_with("pm1", nouser, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_USERNAME"), "missing user is named: %s",
 	   err.message);
 	const char *badpass[] = {"STORAGE_PASSWORD=wrong " PASSWORD};
-	rc = open_with("pm1", badpass, 1, &a, &err);
+	rc = suite_open_with("pm1", badpass, 1, &a, &err);
 	ok(rc == XC_E_AUTH && !err.retryable && strstr(err.message, PASSWORD) == NULL &&
 		   strstr(err.message, "STORAGE_PASSWORD"),
 	   "a wrong password: XC_E_AUTH naming the keys, not the value: %s", err.message);
@@ -367,14 +346,6 @@ static void test_resolve(struct xc_array *a)
 	ok(rc == XC_E_NOT_FOUND, "hostile PV name and handle are just not found: %s", err.message);
 }
 
-static int has_initiator(const struct xc_host_group *g, const char *text)
-{
-	for (size_t i = 0; i < g->n_initiators; i++)
-		if (strcasecmp(g->initiators[i], text) == 0)
-			return 1;
-	return 0;
-}
-
 static void test_ensure_host(struct xc_array *a)
 {
 	struct xc_host_group g;
@@ -385,7 +356,7 @@ static void test_ensure_host(struct xc_array *a)
 
 	rc = xc_array_ensure_host(a, &req, &g, &err);
 	ok(rc == 0 && strcmp(g.name, "esx-new") == 0 && g.kind == XC_GROUP_HOST &&
-		   g.n_initiators == 1 && has_initiator(&g, WWPN_NEW),
+		   g.n_initiators == 1 && suite_has_initiator(&g, WWPN_NEW),
 	   "a new host is created with the port group's protocol only (FC, not the IQN): %s",
 	   rc ? err.message : g.name);
 	posts = simarray_count_requests(&sim, "pm1", "POST", "/host");
@@ -404,7 +375,7 @@ static void test_ensure_host(struct xc_array *a)
 	struct xc_host_request req3 = {.name = "whatever", .initiators = part, .n_initiators = 2};
 	rc = xc_array_ensure_host(a, &req3, &g, &err);
 	ok(rc == 0 && strcmp(g.name, "partial") == 0 && g.n_initiators == 2 &&
-		   has_initiator(&g, "21000024ff3a0005"),
+		   suite_has_initiator(&g, "21000024ff3a0005"),
 	   "a host holding part of them is completed: %s", rc ? err.message : g.name);
 
 	const char *split[] = {"21000024ff3a0003", "21000024ff3a0004"};
@@ -450,27 +421,14 @@ static void test_ensure_host(struct xc_array *a)
 	is_int(simarray_count_requests(&sim, "pm1", "POST", "/host"), posts + 1,
 	       "and it was not sent twice");
 
-	struct xc_host_list list;
-	rc = xc_array_hosts(a, &list, &err);
-	int found_hg = 0;
-	for (size_t i = 0; rc == 0 && i < list.n; i++)
-		if (list.items[i].kind == XC_GROUP_HOST_SET && strcmp(list.items[i].name, "hg1") == 0 &&
-		    list.items[i].n_initiators == 2)
-			found_hg = 1;
-	ok(rc == 0 && list.n >= 10 && found_hg, "hosts lists hosts and host groups with members");
-	xc_host_list_free(&list);
-}
-
-static int same_mappings(const struct xc_mapping_list *a, const struct xc_mapping_list *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct xc_mapping *m = xc_mapping_list_find(b, a->items[i].kind, a->items[i].group);
-		if (m == NULL || m->lun_id != a->items[i].lun_id)
-			return 0;
-	}
-	return 1;
+	suite_case_hosts_listed(a,
+				&(struct suite_hosts_expect){
+					.min_n = 10,
+					.max_n = SIZE_MAX,
+					.kind = XC_GROUP_HOST_SET,
+					.group = "hg1",
+					.n_initiators = 2,
+					.name = "hosts lists hosts and host groups with members"});
 }
 
 static void test_map_cycle(struct xc_array *a)
@@ -519,7 +477,7 @@ static void test_map_cycle(struct xc_array *a)
 	   "unmap removed xclone's view and group, and nothing else");
 	is_int(xc_array_unmap(a, &lun, &target, &err), 0, "unmap twice: success");
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after), "mappings after the cycle equal those before");
+	ok(rc == 0 && suite_same_mappings(&before, &after), "mappings after the cycle equal those before");
 	xc_mapping_list_free(&after);
 	ok(simarray_fabric_has(&sim, FC_K8S, lun.naa), "fabric: the k8s node kept its LUN");
 
@@ -536,7 +494,7 @@ static void test_map_cycle(struct xc_array *a)
 	rc = xc_array_restore_mappings(a, &lun, &before, &err);
 	is_int(rc, 0, "restore mappings: %s", err.message);
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after) && simarray_fabric_has(&sim, FC_K8S, lun.naa),
+	ok(rc == 0 && suite_same_mappings(&before, &after) && simarray_fabric_has(&sim, FC_K8S, lun.naa),
 	   "restored exactly: k8s-node1 at LUN 7 again");
 	xc_mapping_list_free(&after);
 	xc_mapping_list_free(&before);
@@ -575,7 +533,7 @@ static void test_interrupted(void)
 	struct xclone_error err = {0};
 	int rc;
 
-	rc = open_with("pm1", NULL, 0, &a, &err);
+	rc = suite_open_with("pm1", NULL, 0, &a, &err);
 	rc = rc ? rc : xc_array_resolve(a, &pv, &lun, &err);
 	simarray_fault(&sim, "{\"array\": \"pm1\", \"method\": \"POST\", \"path\": \"/maskingview$\","
 			     " \"action\": \"drop\", \"times\": 100}");
@@ -588,7 +546,7 @@ static void test_interrupted(void)
 	   err.message);
 
 	int sg_posts = simarray_count_requests(&sim, "pm1", "POST", "/storagegroup");
-	rc = open_with("pm1", NULL, 0, &a, &err);
+	rc = suite_open_with("pm1", NULL, 0, &a, &err);
 	rc = rc ? rc : xc_array_map(a, &lun, &target, &got, &err);
 	ok(rc == 0 && simarray_fabric_has(&sim, FC_NEW, lun.naa) &&
 		   simarray_count_requests(&sim, "pm1", "POST", "/storagegroup") == sg_posts,
@@ -703,25 +661,15 @@ static void test_faults(struct xc_array *a)
 
 static void test_timeouts(void)
 {
-	struct xc_array *a = NULL;
 	struct xc_pv pv = {.name = "pvc-fault"};
-	struct xc_lun lun;
-	struct xclone_error err = {0};
-	const char *fast[] = {"STORAGE_HTTP_TIMEOUT_SECONDS=1"};
-	int rc;
+	struct suite_timeouts t = {
+		.array = "pm1",
+		.pv = &pv,
+		.slow_once = "\"method\": \"GET\", \"path\": \"/volume\"",
+		.slow_always = "\"method\": \"GET\", \"path\": \"/volume\"",
+	};
 
-	rc = open_with("pm1", fast, 1, &a, &err);
-	is_int(rc, 0, "open with a 1 s timeout");
-	simarray_fault(&sim, "{\"array\": \"pm1\", \"method\": \"GET\", \"path\": \"/volume\","
-			     " \"action\": \"latency\", \"delay_ms\": 2500}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc == 0, "one slow answer past the timeout: retried: %s", err.message);
-	simarray_fault(&sim, "{\"array\": \"pm1\", \"method\": \"GET\", \"path\": \"/volume\","
-			     " \"action\": \"latency\", \"delay_ms\": 1500, \"times\": 100}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_TIMEOUT, "an array that is always too slow: XC_E_TIMEOUT: %s", err.message);
-	xc_array_close(a);
+	suite_case_timeouts(&t);
 }
 
 int main(void)
@@ -729,19 +677,13 @@ int main(void)
 	const char *arrays[] = {"powermax:pm1", "powermax:pm2"};
 	struct xc_array *a = NULL;
 	struct xclone_error err = {0};
-	const char *tmp = getenv("TMPDIR");
 
-	snprintf(secret_dir, sizeof(secret_dir), "%s/xclone-secret-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(secret_dir) == NULL)
-		return 1;
-	atexit(cleanup);
-	if (!ok(simarray_start(&sim, arrays, 2) == 0, "start the array simulator"))
-		return tap_done();
+	suite_start(&powermax, arrays, 2);
 	seed();
 	test_ids();
 	test_open_info();
 	test_config_errors();
-	if (!ok(open_with("pm1", NULL, 0, &a, &err) == 0, "open pm1: %s", err.message))
+	if (!ok(suite_open_with("pm1", NULL, 0, &a, &err) == 0, "open pm1: %s", err.message))
 		return tap_done();
 	test_resolve(a);
 	test_ensure_host(a);

@@ -18,7 +18,7 @@
 #include "tap.h"
 #include "vendors.h"
 
-#include "../sim/arrays/simarray.h"
+#include "array_suite.h"
 
 #define PASSWORD "ps pa$$ 'w\"rd $(x);\\ ü"
 #define GID "PS4ebb8d4e8488"
@@ -34,41 +34,10 @@
 #define WWPN_NEW "20:00:00:25:b5:ee:00:02"
 #define IQN_K8S "iqn.1994-05.com.redhat:k8s-node1"
 
-static struct simarray sim;
-static char secret_dir[PATH_MAX];
-
-static void cleanup(void)
-{
-	simarray_stop(&sim);
-	simarray_rmtree(secret_dir);
-}
-
-/* The secret folder for array `name` (the MTV keys), then the test's changes
- * ("KEY=VALUE", "KEY=" removes). */
-static void make_secret(const char *name, const char *const *extra, size_t n)
-{
-	const char *kv[16] = {"STORAGE_USERNAME=admin", "STORAGE_PASSWORD=" PASSWORD};
-	size_t k = 2;
-
-	for (size_t i = 0; i < n && k < 16; i++)
-		kv[k++] = extra[i];
-	simarray_make_secret(&sim, secret_dir, name, kv, k);
-}
-
-static int open_with(const char *array, const char *const *extra, size_t n, struct xc_array **a,
-		     struct xclone_error *err)
-{
-	struct xc_secret *s = NULL;
-	struct xc_array_options opt = {.backoff_ms = 20};
-	int rc;
-
-	make_secret(array, extra, n);
-	rc = xc_secret_open(&s, secret_dir, err);
-	if (rc == 0)
-		rc = xc_array_open(a, "powerstore", s, &opt, err);
-	xc_secret_close(s);
-	return rc;
-}
+static const char *const powerstore_secret[] = {"STORAGE_USERNAME=admin",
+					       "STORAGE_PASSWORD=" PASSWORD};
+static const struct suite_vendor powerstore = {
+	.product = "powerstore", .secret = powerstore_secret, .n_secret = 2};
 
 static void seed(void)
 {
@@ -106,8 +75,7 @@ static void seed(void)
 		cJSON_AddItemToArray(users, u);
 	}
 	text = cJSON_PrintUnformatted(spec);
-	if (!ok(text != NULL && simarray_seed(&sim, text) == 0, "seed the simulator"))
-		exit(tap_done());
+	suite_seed(text);
 	free(text);
 	cJSON_Delete(spec);
 }
@@ -169,10 +137,10 @@ static void test_open_info(void)
 	char url[128];
 	int rc;
 
-	rc = open_with("ps1", NULL, 0, &a, &err);
+	rc = suite_open_with("ps1", NULL, 0, &a, &err);
 	is_int(rc, 0, "open with STORAGE_USERNAME/STORAGE_PASSWORD: %s", err.message);
 	if (rc)
-		exit((cleanup(), tap_done()));
+		exit(tap_done());
 	rc = xc_array_info(a, &info, &err);
 	is_int(rc, 0, "info: %s", err.message);
 	is_str(info.vendor, "Dell", "info vendor");
@@ -191,17 +159,17 @@ static void test_open_info(void)
 	const char *full[] = {url};
 	snprintf(url, sizeof(url), "STORAGE_HOSTNAME=https://127.0.0.1:%d/api/rest/",
 		 simarray_port(&sim, "ps1"));
-	rc = open_with("ps1", full, 1, &a, &err);
+	rc = suite_open_with("ps1", full, 1, &a, &err);
 	is_int(rc, 0, "STORAGE_HOSTNAME as forklift's https://<host>/api/rest/ works: %s",
 	       err.message);
 	xc_array_close(a);
 	snprintf(url, sizeof(url), "STORAGE_HOSTNAME=https://127.0.0.1:%d/rest_api/v1",
 		 simarray_port(&sim, "ps1"));
-	rc = open_with("ps1", full, 1, &a, &err);
+	rc = suite_open_with("ps1", full, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_HOSTNAME"),
 	   "another path in STORAGE_HOSTNAME is refused: %s", err.message);
 
-	rc = open_with("ps2", NULL, 0, &a, &err);
+	rc = suite_open_with("ps2", NULL, 0, &a, &err);
 	is_int(rc, 0, "an array that sets no auth_cookie: Basic on every request: %s", err.message);
 	struct xc_pv pv = {.name = "pvc-x", .volume_handle = VOL1_ID};
 	struct xc_lun lun;
@@ -217,16 +185,16 @@ static void test_config_errors(void)
 	int rc;
 
 	const char *nouser[] = {"STORAGE_USERNAME="};
-	rc = open_with("ps1", nouser, 1, &a, &err);
+	rc = suite_open_with("ps1", nouser, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_USERNAME"), "missing user is named: %s",
 	   err.message);
 	const char *nopass[] = {"STORAGE_PASSWORD="};
-	rc = open_with("ps1", nopass, 1, &a, &err);
+	rc = suite_open_with("ps1", nopass, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_PASSWORD"),
 	   "missing password is named: %s", err.message);
 	const char *badpass[] = {"STORAGE_PASSWORD=not-the-password-42"};
 	int logouts = simarray_count_requests(&sim, "ps1", "POST", "/logout");
-	rc = open_with("ps1", badpass, 1, &a, &err);
+	rc = suite_open_with("ps1", badpass, 1, &a, &err);
 	ok(rc == XC_E_AUTH && !err.retryable && strstr(err.message, "STORAGE_PASSWORD") &&
 		   strstr(err.message, "HTTP 401"),
 	   "a wrong password: XC_E_AUTH naming the keys: %s", err.message);
@@ -234,15 +202,15 @@ static void test_config_errors(void)
 	is_int(simarray_count_requests(&sim, "ps1", "POST", "/logout"), logouts,
 	       "no logout without a session");
 	const char *system_ca[] = {"STORAGE_CA_FILE="};
-	rc = open_with("ps1", system_ca, 1, &a, &err);
+	rc = suite_open_with("ps1", system_ca, 1, &a, &err);
 	ok(rc == XC_E_CONNECT && strstr(err.message, "not trusted"),
 	   "a certificate from an unknown CA is refused: %s", err.message);
 	const char *skip[] = {"STORAGE_CA_FILE=", "STORAGE_SKIP_SSL_VERIFICATION=true"};
-	rc = open_with("ps1", skip, 2, &a, &err);
+	rc = suite_open_with("ps1", skip, 2, &a, &err);
 	is_int(rc, 0, "STORAGE_SKIP_SSL_VERIFICATION=true connects anyway");
 	xc_array_close(a);
 	const char *closed[] = {"STORAGE_HOSTNAME=127.0.0.1:1"};
-	rc = open_with("ps1", closed, 1, &a, &err);
+	rc = suite_open_with("ps1", closed, 1, &a, &err);
 	ok(rc == XC_E_CONNECT, "a closed port is XC_E_CONNECT after retries: %s", err.message);
 }
 
@@ -332,14 +300,6 @@ static cJSON *sim_host(const char *name)
 	return h;
 }
 
-static int has_initiator(const struct xc_host_group *g, const char *text)
-{
-	for (size_t i = 0; i < g->n_initiators; i++)
-		if (strcasecmp(g->initiators[i], text) == 0)
-			return 1;
-	return 0;
-}
-
 static void test_ensure_host(struct xc_array *a)
 {
 	struct xc_host_group g;
@@ -351,7 +311,7 @@ static void test_ensure_host(struct xc_array *a)
 	rc = xc_array_ensure_host(a, &req, &g, &err);
 	is_int(rc, 0, "ensure host when none holds the initiators: %s", err.message);
 	ok(strcmp(g.name, "esx-new") == 0 && g.kind == XC_GROUP_HOST, "created with the given name");
-	ok(has_initiator(&g, IQN_NEW) && has_initiator(&g, WWPN_NEW),
+	ok(suite_has_initiator(&g, IQN_NEW) && suite_has_initiator(&g, WWPN_NEW),
 	   "it holds the IQN and the WWPN (PowerStore's colon form)");
 	cJSON *h = sim_host("esx-new");
 	ok(h && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(h, "os_type")), "ESXi") == 0,
@@ -376,7 +336,7 @@ static void test_ensure_host(struct xc_array *a)
 	struct xc_host_request req3 = {.name = "whatever", .initiators = part, .n_initiators = 2};
 	rc = xc_array_ensure_host(a, &req3, &g, &err);
 	ok(rc == 0 && strcmp(g.name, "partial") == 0 && g.n_initiators == 2 &&
-		   has_initiator(&g, part[1]),
+		   suite_has_initiator(&g, part[1]),
 	   "a host holding part of them is completed: %s", rc ? err.message : g.name);
 	is_int(simarray_count_requests(&sim, "ps1", "PATCH", "/api/rest/host/"), 1,
 	       "with one PATCH add_initiators");
@@ -411,7 +371,7 @@ static void test_ensure_host(struct xc_array *a)
 	const char *unnamed[] = {"nqn.2014-08.org.nvmexpress:uuid:5c0ffee0-0000-4000-8000-0000000000aa"};
 	struct xc_host_request req8 = {.name = NULL, .initiators = unnamed, .n_initiators = 1};
 	rc = xc_array_ensure_host(a, &req8, &g, &err);
-	ok(rc == 0 && strncmp(g.name, "xclone-", 7) == 0 && has_initiator(&g, unnamed[0]),
+	ok(rc == 0 && strncmp(g.name, "xclone-", 7) == 0 && suite_has_initiator(&g, unnamed[0]),
 	   "an NVMe host, without a name: xclone-<hash>: %s", rc ? err.message : g.name);
 
 	const char *lost[] = {"iqn.1998-01.com.vmware:lost-create"};
@@ -433,40 +393,15 @@ static void test_ensure_host(struct xc_array *a)
 		   simarray_count_requests(&sim, "ps1", "PATCH", "/api/rest/host/") == 3,
 	   "add initiators whose connection drops: checked, sent again: %s", err.message);
 
-	struct xc_host_list list;
-	int found_hg = 0;
-	rc = xc_array_hosts(a, &list, &err);
-	for (size_t i = 0; rc == 0 && i < list.n; i++)
-		if (list.items[i].kind == XC_GROUP_HOST_SET && strcmp(list.items[i].name, "hg1") == 0 &&
-		    list.items[i].n_initiators == 2)
-			found_hg = 1;
-	ok(rc == 0 && list.n >= 11 && found_hg,
-	   "hosts lists hosts and host groups with their members' initiators (%zu)", list.n);
-	xc_host_list_free(&list);
-}
-
-static int mapping_count(const char *volume_id)
-{
-	cJSON *maps = simarray_array_part(&sim, "ps1", "mappings"), *m;
-	int n = 0;
-
-	cJSON_ArrayForEach(m, maps)
-		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "volume")), volume_id) == 0)
-			n++;
-	cJSON_Delete(maps);
-	return n;
-}
-
-static int same_mappings(const struct xc_mapping_list *a, const struct xc_mapping_list *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct xc_mapping *m = xc_mapping_list_find(b, a->items[i].kind, a->items[i].group);
-		if (m == NULL || m->lun_id != a->items[i].lun_id)
-			return 0;
-	}
-	return 1;
+	suite_case_hosts_listed(
+		a,
+		&(struct suite_hosts_expect){
+			.min_n = 11,
+			.max_n = SIZE_MAX,
+			.kind = XC_GROUP_HOST_SET,
+			.group = "hg1",
+			.n_initiators = 2,
+			.name = "hosts lists hosts and host groups with their members' initiators"});
 }
 
 static void test_map_cycle(struct xc_array *a)
@@ -492,7 +427,7 @@ static void test_map_cycle(struct xc_array *a)
 	   "fabric: the LUN is presented to the host's IQN and FC port");
 	rc = xc_array_map(a, &lun, &target, &got, &err);
 	ok(rc == 0 && got.lun_id == 1, "map twice: success, same LUN");
-	is_int(mapping_count(VOL1_ID), 2, "map twice: one mapping, not two");
+	is_int(suite_mapping_count("ps1", VOL1_ID), 2, "map twice: one mapping, not two");
 	is_int(simarray_count_requests(&sim, "ps1", "POST", "/attach"), 1, "and one attach call");
 
 	rc = xc_array_unmap(a, &lun, &target, &err);
@@ -502,7 +437,7 @@ static void test_map_cycle(struct xc_array *a)
 	is_int(xc_array_unmap(a, &lun, &target, &err), 0, "unmap twice: success");
 
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after), "mappings after the cycle equal those before");
+	ok(rc == 0 && suite_same_mappings(&before, &after), "mappings after the cycle equal those before");
 	xc_mapping_list_free(&after);
 
 	ok(xc_array_unmap(a, &lun, &before.items[0], &err) == 0 &&
@@ -511,7 +446,7 @@ static void test_map_cycle(struct xc_array *a)
 	rc = xc_array_restore_mappings(a, &lun, &before, &err);
 	is_int(rc, 0, "restore mappings: %s", err.message);
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after) && simarray_fabric_has(&sim, IQN_K8S, VOL1_WWN),
+	ok(rc == 0 && suite_same_mappings(&before, &after) && simarray_fabric_has(&sim, IQN_K8S, VOL1_WWN),
 	   "restored exactly (LUN 7 again) and presented again");
 	xc_mapping_list_free(&after);
 	xc_mapping_list_free(&before);
@@ -532,7 +467,7 @@ static void test_map_cycle(struct xc_array *a)
 
 	struct xc_mapping member = {.kind = XC_GROUP_HOST, .group = "g1a", .lun_id = -1};
 	rc = xc_array_map(a, &lun, &member, &got, &err);
-	ok(rc != 0 && strstr(err.message, "host group") && mapping_count(VOL1_ID) == 1,
+	ok(rc != 0 && strstr(err.message, "host group") && suite_mapping_count("ps1", VOL1_ID) == 1,
 	   "attach to a member of a host group: the array's refusal, nothing left: %s", err.message);
 
 	struct xc_mapping nohost = {.kind = XC_GROUP_HOST, .group = "no-such-host", .lun_id = -1};
@@ -600,20 +535,10 @@ static void test_faults(struct xc_array *a)
 	   "a stale CSRF token (403) on attach: logged in again, attached: %s", err.message);
 	xc_array_unmap(a, &lun, &target, &err);
 
-	xc_array_http_stats(a, &s0);
-	simarray_fault(&sim, "{\"array\": \"ps1\", \"method\": \"GET\", \"path\": \"/volume/\","
-			     " \"action\": \"status\", \"status\": 429, \"retry_after\": 1, \"times\": 2}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && s1.retries >= s0.retries + 2, "429 with Retry-After: waited and retried (%u)",
-	   s1.retries - s0.retries);
+	suite_case_429(a, &(struct suite_read_target){
+				  "ps1", &pv, "\"method\": \"GET\", \"path\": \"/volume/\""});
 
-	xc_array_http_stats(a, &s0);
-	simarray_fault(&sim, "{\"array\": \"ps1\", \"method\": \"GET\", \"action\": \"status\","
-			     " \"status\": 503, \"times\": 2}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && s1.retries == s0.retries + 2, "503 twice on a read: retried");
+	suite_case_503_twice(a, &(struct suite_read_target){"ps1", &pv, "\"method\": \"GET\""}, NULL);
 
 	simarray_fault(&sim, "{\"array\": \"ps1\", \"method\": \"GET\", \"action\": \"status\","
 			     " \"status\": 502, \"times\": 100, \"message\": \"gateway down\"}");
@@ -685,59 +610,15 @@ static void test_faults(struct xc_array *a)
 
 static void test_timeouts(void)
 {
-	struct xc_array *a = NULL;
 	struct xc_pv pv = {.name = "pvc-2", .volume_handle = VOL2_ID};
-	struct xc_lun lun;
-	struct xclone_error err = {0};
-	const char *fast[] = {"STORAGE_HTTP_TIMEOUT_SECONDS=1"};
-	int rc;
+	struct suite_timeouts t = {
+		.array = "ps1",
+		.pv = &pv,
+		.slow_once = "\"method\": \"GET\", \"path\": \"/volume/\"",
+		.slow_always = "\"method\": \"GET\", \"path\": \"/volume/\"",
+	};
 
-	rc = open_with("ps1", fast, 1, &a, &err);
-	is_int(rc, 0, "open with a 1 s timeout");
-	simarray_fault(&sim, "{\"array\": \"ps1\", \"method\": \"GET\", \"path\": \"/volume/\","
-			     " \"action\": \"latency\", \"delay_ms\": 2500}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc == 0, "one slow answer past the timeout: retried: %s", err.message);
-	simarray_fault(&sim, "{\"array\": \"ps1\", \"method\": \"GET\", \"path\": \"/volume/\","
-			     " \"action\": \"latency\", \"delay_ms\": 1500, \"times\": 100}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_TIMEOUT && strstr(err.message, "1 s"),
-	   "an array that is always too slow: XC_E_TIMEOUT: %s", err.message);
-	simarray_fault(&sim, "{\"array\": \"ps1\", \"action\": \"latency\", \"delay_ms\": 200,"
-			     " \"times\": 3}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc == 0, "latency under the timeout is just slower");
-	xc_array_close(a);
-}
-
-static void test_paging_and_reuse(struct xc_array *a)
-{
-	struct xc_host_list list;
-	struct xc_http_stats s0, s1;
-	struct xclone_error err = {0};
-	size_t all;
-	int rc;
-
-	rc = xc_array_hosts(a, &list, &err);
-	all = list.n;
-	xc_host_list_free(&list);
-	simarray_seed(&sim, "{\"arrays\": {\"ps1\": {\"page_size\": 2}}}");
-	xc_array_http_stats(a, &s0);
-	rc = xc_array_hosts(a, &list, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && list.n == all && s1.requests - s0.requests >= 6,
-	   "hosts in pages of 2 (206 + Content-Range) are read to the end (%zu, %u requests)",
-	   list.n, s1.requests - s0.requests);
-	xc_host_list_free(&list);
-	simarray_seed(&sim, "{\"arrays\": {\"ps1\": {\"page_size\": null}}}");
-
-	xc_array_http_stats(a, &s0);
-	for (int i = 0; i < 20; i++)
-		xc_array_hosts(a, &list, &err), xc_host_list_free(&list);
-	xc_array_http_stats(a, &s1);
-	ok(s1.connects - s0.connects <= 1, "40 requests on one kept-alive connection (%u new)",
-	   s1.connects - s0.connects);
+	suite_case_timeouts(&t);
 }
 
 int main(void)
@@ -745,26 +626,22 @@ int main(void)
 	const char *arrays[] = {"powerstore:ps1", "powerstore:ps2"};
 	struct xc_array *a = NULL;
 	struct xclone_error err = {0};
-	const char *tmp = getenv("TMPDIR");
 
-	snprintf(secret_dir, sizeof(secret_dir), "%s/xclone-secret-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(secret_dir) == NULL)
-		return 1;
-	atexit(cleanup);
-	if (!ok(simarray_start(&sim, arrays, 2) == 0, "start the array simulator"))
-		return tap_done();
+	suite_start(&powerstore, arrays, 2);
 	seed();
 	test_ids();
 	test_open_info();
 	test_config_errors();
-	if (!ok(open_with("ps1", NULL, 0, &a, &err) == 0, "open ps1: %s", err.message))
+	if (!ok(suite_open_with("ps1", NULL, 0, &a, &err) == 0, "open ps1: %s", err.message))
 		return tap_done();
 	test_resolve(a);
 	test_ensure_host(a);
 	test_map_cycle(a);
 	test_lun_numbers(a);
 	test_faults(a);
-	test_paging_and_reuse(a);
+	suite_case_paging_and_reuse(a, "ps1", 6,
+				    "hosts in pages of 2 (206 + Content-Range) are read to the end",
+				    "40 requests on one kept-alive connection");
 	xc_array_close(a);
 	test_timeouts();
 	return tap_done();

@@ -16,7 +16,7 @@
 #include "tap.h"
 #include "vendors.h"
 
-#include "../sim/arrays/simarray.h"
+#include "array_suite.h"
 
 #define PASSWORD "3par pa ss'w\"rd$(x);\\ \xc3\xbc"
 #define PV1 "pvc-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -30,34 +30,10 @@
 #define FC_NEW "fc.20000025b5cc0001:20000025b5cc0002"
 #define IQN_K8S "iqn.1994-05.com.redhat:k8s-node1"
 
-static struct simarray sim;
-static char secret_dir[PATH_MAX];
-
-static void cleanup(void)
-{
-	simarray_stop(&sim);
-	simarray_rmtree(secret_dir);
-}
-
-/* The secret as MTV writes it for primera3par (no vendor keys), then extra changes. */
-static int open_on(const char *array, const char *const *extra, size_t n, struct xc_array **a,
-		   struct xclone_error *err)
-{
-	const char *kv[16] = {"STORAGE_USERNAME=3paradm", "STORAGE_PASSWORD=" PASSWORD};
-	struct xc_secret *s = NULL;
-	struct xc_array_options opt = {.backoff_ms = 20};
-	size_t k = 2;
-	int rc;
-
-	for (size_t i = 0; i < n && k < 16; i++)
-		kv[k++] = extra[i];
-	simarray_make_secret(&sim, secret_dir, array, kv, k);
-	rc = xc_secret_open(&s, secret_dir, err);
-	if (rc == 0)
-		rc = xc_array_open(a, "primera3par", s, &opt, err);
-	xc_secret_close(s);
-	return rc;
-}
+static const char *const primera3par_secret[] = {"STORAGE_USERNAME=3paradm",
+						  "STORAGE_PASSWORD=" PASSWORD};
+static const struct suite_vendor primera3par = {
+	.product = "primera3par", .secret = primera3par_secret, .n_secret = 2};
 
 /* Sets the array user's password (cJSON keeps a hostile one valid JSON). */
 static void set_password(const char *array, const char *password)
@@ -102,8 +78,7 @@ static void seed(void)
 		"   \"hosts\": [{\"name\": \"esx-old\", \"initiators\": [\"" FC_NEW "\"]}]}}}");
 	char *text = cJSON_PrintUnformatted(spec);
 
-	if (!ok(text != NULL && simarray_seed(&sim, text) == 0, "seed the simulator"))
-		exit(tap_done());
+	suite_seed(text);
 	free(text);
 	cJSON_Delete(spec);
 	set_password("pp1", PASSWORD);
@@ -169,10 +144,10 @@ static void test_open(void)
 	struct xclone_error err = {0};
 	int rc;
 
-	rc = open_on("pp1", NULL, 0, &a, &err);
+	rc = suite_open_with("pp1", NULL, 0, &a, &err);
 	is_int(rc, 0, "open with STORAGE_USERNAME and STORAGE_PASSWORD: %s", err.message);
 	if (rc)
-		exit((cleanup(), tap_done()));
+		exit(tap_done());
 	rc = xc_array_info(a, &info, &err);
 	ok(rc == 0 && strcmp(info.vendor, "HPE") == 0 && strcmp(info.product, "primera3par") == 0 &&
 		   strcmp(info.model, "HPE Primera 630") == 0 && strcmp(info.version, "4.5.21") == 0 &&
@@ -187,24 +162,24 @@ static void test_open(void)
 	       "with DELETE /api/v1/credentials/<key>");
 
 	const char *nouser[] = {"STORAGE_USERNAME="};
-	rc = open_on("pp1", nouser, 1, &a, &err);
+	rc = suite_open_with("pp1", nouser, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_USERNAME"), "a missing user is named: %s",
 	   err.message);
 	const char *nopass[] = {"STORAGE_PASSWORD="};
-	rc = open_on("pp1", nopass, 1, &a, &err);
+	rc = suite_open_with("pp1", nopass, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_PASSWORD"),
 	   "a missing password is named: %s", err.message);
 	const char *badpass[] = {"STORAGE_PASSWORD=not-the-3par-password"};
-	rc = open_on("pp1", badpass, 1, &a, &err);
+	rc = suite_open_with("pp1", badpass, 1, &a, &err);
 	ok(rc == XC_E_AUTH && !err.retryable && strstr(err.message, "STORAGE_PASSWORD") &&
 		   strstr(err.message, "code 5") && !strstr(err.message, "not-the-3par-password"),
 	   "a wrong password: XC_E_AUTH with the WSAPI's code, password not shown: %s", err.message);
 	const char *url[] = {"STORAGE_HOSTNAME="};
-	rc = open_on("pp1", url, 1, &a, &err);
+	rc = suite_open_with("pp1", url, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_HOSTNAME"), "no STORAGE_HOSTNAME: %s",
 	   err.message);
 
-	rc = open_on("tp1", NULL, 0, &a, &err);
+	rc = suite_open_with("tp1", NULL, 0, &a, &err);
 	ok(rc == 0 && xc_array_info(a, &info, &err) == 0 &&
 		   strcmp(info.api_version, "WSAPI 1.5 (build 30201200)") == 0 &&
 		   strcmp(info.model, "HP_3PAR 7400") == 0,
@@ -265,14 +240,6 @@ static cJSON *host_model(const char *array, const char *name)
 	return h;
 }
 
-static int has_initiator(const struct xc_host_group *g, const char *text)
-{
-	for (size_t i = 0; i < g->n_initiators; i++)
-		if (strcasecmp(g->initiators[i], text) == 0)
-			return 1;
-	return 0;
-}
-
 static void test_ensure_host(struct xc_array *a)
 {
 	struct xc_host_group g;
@@ -283,7 +250,7 @@ static void test_ensure_host(struct xc_array *a)
 
 	rc = xc_array_ensure_host(a, &req, &g, &err);
 	ok(rc == 0 && strcmp(g.name, "esx-new") == 0 && g.n_initiators == 2 &&
-		   has_initiator(&g, IQN_NEW) && has_initiator(&g, "20000025B5CC0002"),
+		   suite_has_initiator(&g, IQN_NEW) && suite_has_initiator(&g, "20000025B5CC0002"),
 	   "ensure when no host holds them: created with the IQN and the WWPN: %s",
 	   rc ? err.message : g.name);
 	cJSON *h = host_model("pp1", "esx-new");
@@ -310,7 +277,7 @@ static void test_ensure_host(struct xc_array *a)
 	struct xc_host_request req3 = {.name = "whatever", .initiators = part, .n_initiators = 2};
 	rc = xc_array_ensure_host(a, &req3, &g, &err);
 	ok(rc == 0 && strcmp(g.name, "partial") == 0 && g.n_initiators == 2 &&
-		   has_initiator(&g, part[1]),
+		   suite_has_initiator(&g, part[1]),
 	   "a host holding part of them is completed: %s", rc ? err.message : g.name);
 
 	const char *split[] = {"iqn.1998-01.com.vmware:split-1", "iqn.1998-01.com.vmware:split-2"};
@@ -359,20 +326,19 @@ static void test_ensure_host(struct xc_array *a)
 	const char *lost3[] = {"iqn.1998-01.com.vmware:lost-create", "iqn.1998-01.com.vmware:lost-3"};
 	struct xc_host_request req10 = {.name = "esx-lost", .initiators = lost3, .n_initiators = 2};
 	rc = xc_array_ensure_host(a, &req10, &g, &err);
-	ok(rc == 0 && has_initiator(&g, lost3[1]) &&
+	ok(rc == 0 && suite_has_initiator(&g, lost3[1]) &&
 		   simarray_count_requests(&sim, "pp1", "PUT", "/api/v1/hosts/esx-lost") == 3,
 	   "add a path whose answer is lost: checked, not sent again: %s", err.message);
 
-	struct xc_host_list list;
-	int found_set = 0;
-	rc = xc_array_hosts(a, &list, &err);
-	for (size_t i = 0; rc == 0 && i < list.n; i++)
-		if (list.items[i].kind == XC_GROUP_HOST_SET && strcmp(list.items[i].name, "hs1") == 0 &&
-		    list.items[i].n_initiators == 2)
-			found_set = 1;
-	ok(rc == 0 && list.n == 11 && found_set, "hosts lists the 10 hosts and host set hs1 with its"
-	   " members' initiators (%zu)", list.n);
-	xc_host_list_free(&list);
+	suite_case_hosts_listed(
+		a,
+		&(struct suite_hosts_expect){
+			.min_n = 11,
+			.max_n = 11,
+			.kind = XC_GROUP_HOST_SET,
+			.group = "hs1",
+			.n_initiators = 2,
+			.name = "hosts lists the 10 hosts and host set hs1 with its members' initiators"});
 }
 
 /* VLUN templates of a volume in the model (exports, whatever their LUN). */
@@ -392,18 +358,6 @@ static int exports_of(const char *array, const char *volume_name)
 	cJSON_Delete(maps);
 	cJSON_Delete(vols);
 	return n;
-}
-
-static int same_mappings(const struct xc_mapping_list *a, const struct xc_mapping_list *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct xc_mapping *m = xc_mapping_list_find(b, a->items[i].kind, a->items[i].group);
-		if (m == NULL || m->lun_id != a->items[i].lun_id)
-			return 0;
-	}
-	return 1;
 }
 
 static void test_map_cycle(struct xc_array *a)
@@ -438,7 +392,7 @@ static void test_map_cycle(struct xc_array *a)
 	   "unmap: gone from the host: %s", err.message);
 	is_int(xc_array_unmap(a, &lun, &target, &err), 0, "unmap twice: success");
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after), "mappings after the cycle equal those before");
+	ok(rc == 0 && suite_same_mappings(&before, &after), "mappings after the cycle equal those before");
 	ok(simarray_fabric_has(&sim, IQN_K8S, VV1_NAA), "fabric: the node kept its LUN");
 	xc_mapping_list_free(&after);
 
@@ -447,7 +401,7 @@ static void test_map_cycle(struct xc_array *a)
 	   "take the original export away");
 	rc = xc_array_restore_mappings(a, &lun, &before, &err);
 	rc = rc ? rc : xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after) && simarray_fabric_has(&sim, IQN_K8S, VV1_NAA),
+	ok(rc == 0 && suite_same_mappings(&before, &after) && simarray_fabric_has(&sim, IQN_K8S, VV1_NAA),
 	   "restore puts it back exactly (LUN 5): %s", err.message);
 	xc_mapping_list_free(&after);
 	xc_mapping_list_free(&before);
@@ -525,7 +479,7 @@ static void test_query_refused(void)
 
 	simarray_seed(&sim, "{\"arrays\": {\"pp1\": {\"vlun_query\": false}}}");
 	queries = simarray_count_requests(&sim, "pp1", "GET", "/vluns?query=");
-	rc = open_on("pp1", NULL, 0, &b, &err);
+	rc = suite_open_with("pp1", NULL, 0, &b, &err);
 	rc = rc ? rc : xc_array_resolve(b, &pv, &lun, &err);
 	rc = rc ? rc : xc_array_mappings(b, &lun, &now, &err);
 	ok(rc == 0 && now.n == 1 && strcmp(now.items[0].group, "k8s-node1") == 0,
@@ -538,6 +492,13 @@ static void test_query_refused(void)
 	xc_mapping_list_free(&now);
 	xc_array_close(b);
 	simarray_seed(&sim, "{\"arrays\": {\"pp1\": {\"vlun_query\": true}}}");
+}
+
+/* Whether the fault tests' LUN is mapped to esx-new (1), not at all (0) or partly. */
+static int fault_lun_mapped(const struct xc_lun *lun)
+{
+	(void)lun;
+	return exports_of("pp1", "pvc-fault");
 }
 
 static void test_faults(struct xc_array *a)
@@ -569,20 +530,10 @@ static void test_faults(struct xc_array *a)
 	rc = xc_array_resolve(a, &pv, &lun, &err);
 	ok(rc == 0, "with the password back the next call logs in and works: %s", err.message);
 
-	xc_array_http_stats(a, &s0);
-	simarray_fault(&sim, "{\"array\": \"pp1\", \"method\": \"GET\", \"path\": \"/volumes/\","
-			     " \"action\": \"status\", \"status\": 429, \"retry_after\": 1, \"times\": 2}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && s1.retries >= s0.retries + 2, "429 with Retry-After: waited and retried (%u)",
-	   s1.retries - s0.retries);
+	suite_case_429(a, &(struct suite_read_target){
+				  "pp1", &pv, "\"method\": \"GET\", \"path\": \"/volumes/\""});
 
-	xc_array_http_stats(a, &s0);
-	simarray_fault(&sim, "{\"array\": \"pp1\", \"method\": \"GET\", \"action\": \"status\","
-			     " \"status\": 503, \"times\": 2}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && s1.retries == s0.retries + 2, "503 twice on a read: retried");
+	suite_case_503_twice(a, &(struct suite_read_target){"pp1", &pv, "\"method\": \"GET\""}, NULL);
 	simarray_fault(&sim, "{\"array\": \"pp1\", \"method\": \"GET\", \"action\": \"drop\","
 			     " \"times\": 2}");
 	rc = xc_array_resolve(a, &pv, &lun, &err);
@@ -624,19 +575,9 @@ static void test_faults(struct xc_array *a)
 	   err.message);
 	xc_array_unmap(a, &lun, &target, &err);
 
-	simarray_fault(&sim, "{\"array\": \"pp1\", \"method\": \"POST\", \"path\": \"/vluns\","
-			     " \"action\": \"status\", \"status\": 500}");
-	rc = xc_array_map(a, &lun, &target, &got, &err);
-	ok(rc == 0 && exports_of("pp1", "pvc-fault") == 1,
-	   "map answered 500: checked (not applied), sent again: %s", err.message);
-	xc_array_unmap(a, &lun, &target, &err);
-
-	simarray_fault(&sim, "{\"array\": \"pp1\", \"method\": \"POST\", \"path\": \"/vluns\","
-			     " \"action\": \"status\", \"status\": 503, \"times\": 100}");
-	rc = xc_array_map(a, &lun, &target, &got, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_REMOTE && strstr(err.message, "HTTP 503"), "map refused every time: %s",
-	   err.message);
+	suite_case_map_500_and_refused(
+		a, &(struct suite_map_target){"pp1", "\"method\": \"POST\", \"path\": \"/vluns\"",
+					       &lun, &target, fault_lun_mapped});
 	rc = xc_array_mappings(a, &lun, &now, &err);
 	ok(rc == 0 && now.n == 0 && exports_of("pp1", "pvc-fault") == 0, "and nothing half done");
 	xc_mapping_list_free(&now);
@@ -675,7 +616,7 @@ static void test_connections(struct xc_array *a)
 	   "an array that closes every connection: one new connection per request (%u)",
 	   s1.connects - s0.connects);
 	simarray_seed(&sim, "{\"arrays\": {\"pp1\": {\"keep_alive\": true}}}");
-	if (open_on("pp1", NULL, 0, &b, &err) == 0) {
+	if (suite_open_with("pp1", NULL, 0, &b, &err) == 0) {
 		xc_array_http_stats(b, &s0);
 		for (int i = 0; i < 10; i++)
 			xc_array_hosts(b, &list, &err), xc_host_list_free(&list);
@@ -691,30 +632,15 @@ static void test_connections(struct xc_array *a)
 
 static void test_timeouts(void)
 {
-	struct xc_array *a = NULL;
 	struct xc_pv pv = {.name = "pvc-fault"};
-	struct xc_lun lun;
-	struct xclone_error err = {0};
-	const char *fast[] = {"STORAGE_HTTP_TIMEOUT_SECONDS=1"};
-	int rc;
+	struct suite_timeouts t = {
+		.array = "pp1",
+		.pv = &pv,
+		.slow_once = "\"method\": \"GET\", \"path\": \"/volumes/\"",
+		.slow_always = "\"method\": \"GET\", \"path\": \"/volumes/\"",
+	};
 
-	rc = open_on("pp1", fast, 1, &a, &err);
-	is_int(rc, 0, "open with a 1 s timeout");
-	simarray_fault(&sim, "{\"array\": \"pp1\", \"method\": \"GET\", \"path\": \"/volumes/\","
-			     " \"action\": \"latency\", \"delay_ms\": 2500}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc == 0, "one slow answer past the timeout: retried: %s", err.message);
-	simarray_fault(&sim, "{\"array\": \"pp1\", \"method\": \"GET\", \"path\": \"/volumes/\","
-			     " \"action\": \"latency\", \"delay_ms\": 1500, \"times\": 100}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_TIMEOUT && strstr(err.message, "1 s"),
-	   "an array that is always too slow: XC_E_TIMEOUT: %s", err.message);
-	simarray_fault(&sim, "{\"array\": \"pp1\", \"action\": \"latency\", \"delay_ms\": 200,"
-			     " \"times\": 3}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc == 0, "latency under the timeout is just slower");
-	xc_array_close(a);
+	suite_case_timeouts(&t);
 }
 
 /* A 3PAR OS 3.2.1 array: NAA 5 WWNs, no VLUN query, 401 for an expired key. */
@@ -729,7 +655,7 @@ static void test_old_3par(void)
 	struct xclone_error err = {0};
 	int rc;
 
-	if (!ok(open_on("tp1", NULL, 0, &b, &err) == 0, "open tp1: %s", err.message))
+	if (!ok(suite_open_with("tp1", NULL, 0, &b, &err) == 0, "open tp1: %s", err.message))
 		return;
 	rc = xc_array_resolve(b, &pv, &lun, &err);
 	ok(rc == 0 && strcmp(lun.naa, "naa.50002ac01add042f") == 0 && lun.size_bytes == 1048576,
@@ -759,18 +685,12 @@ int main(void)
 	const char *arrays[] = {"primera3par:pp1", "primera3par:tp1"};
 	struct xc_array *a = NULL;
 	struct xclone_error err = {0};
-	const char *tmp = getenv("TMPDIR");
 
-	snprintf(secret_dir, sizeof(secret_dir), "%s/xclone-secret-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(secret_dir) == NULL)
-		return 1;
-	atexit(cleanup);
-	if (!ok(simarray_start(&sim, arrays, 2) == 0, "start the array simulator"))
-		return tap_done();
+	suite_start(&primera3par, arrays, 2);
 	seed();
 	test_names();
 	test_open();
-	if (!ok(open_on("pp1", NULL, 0, &a, &err) == 0, "open pp1: %s", err.message))
+	if (!ok(suite_open_with("pp1", NULL, 0, &a, &err) == 0, "open pp1: %s", err.message))
 		return tap_done();
 	test_resolve(a);
 	test_ensure_host(a);

@@ -16,7 +16,7 @@
 #include "tap.h"
 #include "vendors.h"
 
-#include "../sim/arrays/simarray.h"
+#include "array_suite.h"
 
 #define TOKEN "3bd0e1c6-aa72-4f0e-9c4b-c0ffee000001"
 #define PASSWORD "pa ss'w\"rd$(x);\\"
@@ -28,46 +28,11 @@
 #define FC_NEW "fc.20000025b5aa0001:20000025b5aa0002"
 #define IQN_K8S "iqn.1994-05.com.redhat:k8s-node1"
 
-static struct simarray sim;
-static char secret_dir[PATH_MAX];
-
-static void cleanup(void)
-{
-	simarray_stop(&sim);
-	simarray_rmtree(secret_dir);
-}
-
-/* The secret folder for array `name`: as MTV writes it (user and password even
- * with a token), then the test's changes ("KEY=VALUE", "KEY=" removes). */
-static void make_secret(const char *name, const char *const *extra, size_t n)
-{
-	const char *kv[24] = {"STORAGE_TOKEN=" TOKEN, "STORAGE_USERNAME=pureuser",
-			      "STORAGE_PASSWORD=" PASSWORD, "PURE_CLUSTER_PREFIX=" PREFIX};
-	size_t k = 4;
-
-	for (size_t i = 0; i < n && k < 24; i++)
-		kv[k++] = extra[i];
-	simarray_make_secret(&sim, secret_dir, name, kv, k);
-}
-
-static int open_array(struct xc_array **a, struct xclone_error *err)
-{
-	struct xc_secret *s = NULL;
-	struct xc_array_options opt = {.backoff_ms = 20};
-	int rc = xc_secret_open(&s, secret_dir, err);
-
-	if (rc == 0)
-		rc = xc_array_open(a, "pureFlashArray", s, &opt, err);
-	xc_secret_close(s);
-	return rc;
-}
-
-static int open_with(const char *array, const char *const *extra, size_t n, struct xc_array **a,
-		     struct xclone_error *err)
-{
-	make_secret(array, extra, n);
-	return open_array(a, err);
-}
+static const char *const pure_secret[] = {"STORAGE_TOKEN=" TOKEN, "STORAGE_USERNAME=pureuser",
+					 "STORAGE_PASSWORD=" PASSWORD, "PURE_CLUSTER_PREFIX=" PREFIX};
+/* The secret as MTV writes it: user and password even with a token. */
+static const struct suite_vendor pure = {
+	.product = "pureFlashArray", .secret = pure_secret, .n_secret = 4};
 
 static void seed(void)
 {
@@ -94,8 +59,7 @@ static void seed(void)
 		"  \"fa236\": {\"vendor\": \"pure\", \"users\": [{\"name\": \"pureuser\", \"password\": \"pw\"}]}"
 		"}}";
 
-	if (!ok(simarray_seed(&sim, json) == 0, "seed the simulator"))
-		exit(tap_done());
+	suite_seed(json);
 }
 
 static void test_naa(void)
@@ -122,10 +86,10 @@ static void test_open_info(void)
 	struct xclone_error err = {0};
 	int rc;
 
-	rc = open_with("fa1", NULL, 0, &a, &err);
+	rc = suite_open_with("fa1", NULL, 0, &a, &err);
 	is_int(rc, 0, "open with STORAGE_TOKEN: %s", err.message);
 	if (rc)
-		exit((cleanup(), tap_done()));
+		exit(tap_done());
 	rc = xc_array_info(a, &info, &err);
 	is_int(rc, 0, "info");
 	is_str(info.vendor, "Pure Storage", "info vendor");
@@ -139,7 +103,7 @@ static void test_open_info(void)
 	   "a token login never sends the password");
 
 	const char *userpass[] = {"STORAGE_TOKEN="};
-	rc = open_with("fa1", userpass, 1, &a, &err);
+	rc = suite_open_with("fa1", userpass, 1, &a, &err);
 	is_int(rc, 0, "open with user and password through REST 1.x: %s", err.message);
 	ok(simarray_count_requests(&sim, "fa1", "POST", "/api/1.19/auth/apitoken") == 1,
 	   "the API token came from the highest 1.x");
@@ -156,13 +120,13 @@ static void test_login_variants(void)
 	/* REST 1.x is being removed from arrays: 2.47+ takes the password at /login */
 	simarray_seed(&sim, "{\"arrays\": {\"fa247\": {\"api_versions\": [\"2.2\", \"2.47\"]},"
 			    " \"fa236\": {\"api_versions\": [\"2.0\", \"2.36\"]}}}");
-	rc = open_with("fa247", userpass, 2, &a, &err);
+	rc = suite_open_with("fa247", userpass, 2, &a, &err);
 	is_int(rc, 0, "array without REST 1.x: user and password at the 2.47 login: %s", err.message);
 	ok(simarray_count_requests(&sim, "fa247", "POST", "/api/2.47/login") == 1,
 	   "one login at /api/2.47/login");
 	xc_array_close(a);
 
-	rc = open_with("fa236", userpass, 2, &a, &err);
+	rc = suite_open_with("fa236", userpass, 2, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_TOKEN"),
 	   "without REST 1.x nor 2.47 a password cannot log in: the message asks for"
 	   " STORAGE_TOKEN: %s",
@@ -176,69 +140,69 @@ static void test_config_errors(void)
 	int rc;
 
 	const char *nohost[] = {"STORAGE_HOSTNAME="};
-	rc = open_with("fa1", nohost, 1, &a, &err);
+	rc = suite_open_with("fa1", nohost, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_HOSTNAME"),
 	   "missing STORAGE_HOSTNAME is named: %s", err.message);
 
 	const char *nocreds[] = {"STORAGE_TOKEN=", "STORAGE_USERNAME="};
-	rc = open_with("fa1", nocreds, 2, &a, &err);
+	rc = suite_open_with("fa1", nocreds, 2, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_TOKEN") &&
 		   strstr(err.message, "STORAGE_USERNAME"),
 	   "no token and no user is named: %s", err.message);
 
 	const char *nopass[] = {"STORAGE_TOKEN=", "STORAGE_PASSWORD="};
-	rc = open_with("fa1", nopass, 2, &a, &err);
+	rc = suite_open_with("fa1", nopass, 2, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_PASSWORD"),
 	   "user without password is named: %s", err.message);
 
 	const char *both[] = {"STORAGE_SKIP_SSL_VERIFICATION=true"};
-	rc = open_with("fa1", both, 1, &a, &err);
+	rc = suite_open_with("fa1", both, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_CA_FILE") &&
 		   strstr(err.message, "STORAGE_SKIP_SSL_VERIFICATION"),
 	   "CA file and skip-verification together contradict: %s", err.message);
 
 	const char *badbool[] = {"STORAGE_SKIP_SSL_VERIFICATION=maybe", "STORAGE_CA_FILE="};
-	rc = open_with("fa1", badbool, 2, &a, &err);
+	rc = suite_open_with("fa1", badbool, 2, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_SKIP_SSL_VERIFICATION"),
 	   "a bad boolean is named: %s", err.message);
 
 	const char *badtimeout[] = {"STORAGE_HTTP_TIMEOUT_SECONDS=0"};
-	rc = open_with("fa1", badtimeout, 1, &a, &err);
+	rc = suite_open_with("fa1", badtimeout, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_HTTP_TIMEOUT_SECONDS"),
 	   "a zero timeout is named: %s", err.message);
 
 	const char *http[] = {"STORAGE_HOSTNAME=http://127.0.0.1:1"};
-	rc = open_with("fa1", http, 1, &a, &err);
+	rc = suite_open_with("fa1", http, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_HOSTNAME"),
 	   "a plain http:// array URL is refused: %s", err.message);
 
 	const char *badtoken[] = {"STORAGE_TOKEN=wrong-token-0123456789"};
-	rc = open_with("fa1", badtoken, 1, &a, &err);
+	rc = suite_open_with("fa1", badtoken, 1, &a, &err);
 	ok(rc == XC_E_AUTH && !err.retryable, "a wrong API token is XC_E_AUTH, not retryable: %s",
 	   err.message);
 	ok(strstr(err.message, "wrong-token-0123456789") == NULL, "the token is not in the message");
 
 	const char *badpass[] = {"STORAGE_TOKEN=", "STORAGE_PASSWORD=not-the-password"};
-	rc = open_with("fa1", badpass, 2, &a, &err);
+	rc = suite_open_with("fa1", badpass, 2, &a, &err);
 	ok(rc == XC_E_AUTH, "a wrong password is XC_E_AUTH: %s", err.message);
 	ok(strstr(err.message, "not-the-password") == NULL, "the password is not in the message");
 
 	const char *system_ca[] = {"STORAGE_CA_FILE="};
-	rc = open_with("fa1", system_ca, 1, &a, &err);
+	rc = suite_open_with("fa1", system_ca, 1, &a, &err);
 	ok(rc == XC_E_CONNECT && strstr(err.message, "not trusted"),
 	   "a certificate from an unknown CA is refused: %s", err.message);
 
 	const char *skip[] = {"STORAGE_CA_FILE=", "STORAGE_SKIP_SSL_VERIFICATION=true"};
-	rc = open_with("fa1", skip, 2, &a, &err);
+	rc = suite_open_with("fa1", skip, 2, &a, &err);
 	is_int(rc, 0, "STORAGE_SKIP_SSL_VERIFICATION=true connects anyway");
 	xc_array_close(a);
 
 	const char *unused[] = {"STORAGE_HOSTNAME=127.0.0.1:1"};
-	rc = open_with("fa1", unused, 1, &a, &err);
+	rc = suite_open_with("fa1", unused, 1, &a, &err);
 	ok(rc == XC_E_CONNECT, "a closed port is XC_E_CONNECT after retries: %s", err.message);
 
 	struct xc_secret *s = NULL;
-	make_secret("fa1", NULL, 0);
+	suite_make_secret("fa1", NULL, 0);
 	xc_secret_open(&s, secret_dir, &err);
 	rc = xc_array_open(&a, "pureflasharray", s, NULL, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "pureFlashArray"),
@@ -295,14 +259,6 @@ static int count_hosts_named(const char *name)
 	return n;
 }
 
-static int has_initiator(const struct xc_host_group *g, const char *text)
-{
-	for (size_t i = 0; i < g->n_initiators; i++)
-		if (strcasecmp(g->initiators[i], text) == 0)
-			return 1;
-	return 0;
-}
-
 static void test_ensure_host(struct xc_array *a)
 {
 	struct xc_host_group g;
@@ -314,7 +270,7 @@ static void test_ensure_host(struct xc_array *a)
 	rc = xc_array_ensure_host(a, &req, &g, &err);
 	is_int(rc, 0, "ensure host when none holds the initiators: %s", err.message);
 	is_str(g.name, "esx-new", "created with the given name");
-	ok(has_initiator(&g, IQN_NEW) && has_initiator(&g, "20000025B5AA0002"),
+	ok(suite_has_initiator(&g, IQN_NEW) && suite_has_initiator(&g, "20000025B5AA0002"),
 	   "the new host holds the IQN and the WWPN");
 	posts = simarray_count_requests(&sim, "fa1", "POST", "/hosts?names=esx-new");
 	is_int(posts, 1, "one POST /hosts");
@@ -336,7 +292,7 @@ static void test_ensure_host(struct xc_array *a)
 	struct xc_host_request req3 = {.name = "whatever", .initiators = part, .n_initiators = 2};
 	rc = xc_array_ensure_host(a, &req3, &g, &err);
 	ok(rc == 0 && strcmp(g.name, "partial") == 0 && g.n_initiators == 2 &&
-		   has_initiator(&g, part[1]),
+		   suite_has_initiator(&g, part[1]),
 	   "a host holding part of them is completed: %s", rc ? err.message : g.name);
 
 	const char *split[] = {"iqn.1998-01.com.vmware:split-1", "iqn.1998-01.com.vmware:split-2"};
@@ -376,39 +332,14 @@ static void test_ensure_host(struct xc_array *a)
 	is_int(simarray_count_requests(&sim, "fa1", "POST", "/hosts?names=esx-lost"), 1,
 	       "and it was not sent twice");
 
-	struct xc_host_list list;
-	rc = xc_array_hosts(a, &list, &err);
-	int found_hg = 0;
-	for (size_t i = 0; rc == 0 && i < list.n; i++)
-		if (list.items[i].kind == XC_GROUP_HOST_SET && strcmp(list.items[i].name, "hg1") == 0 &&
-		    list.items[i].n_initiators == 2)
-			found_hg = 1;
-	ok(rc == 0 && list.n >= 10 && found_hg, "hosts lists hosts and host groups with members");
-	xc_host_list_free(&list);
-}
-
-static int mapping_count(const char *volume_id)
-{
-	cJSON *maps = simarray_array_part(&sim, "fa1", "mappings"), *m;
-	int n = 0;
-
-	cJSON_ArrayForEach(m, maps)
-		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "volume")), volume_id) == 0)
-			n++;
-	cJSON_Delete(maps);
-	return n;
-}
-
-static int same_mappings(const struct xc_mapping_list *a, const struct xc_mapping_list *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct xc_mapping *m = xc_mapping_list_find(b, a->items[i].kind, a->items[i].group);
-		if (m == NULL || m->lun_id != a->items[i].lun_id)
-			return 0;
-	}
-	return 1;
+	suite_case_hosts_listed(a,
+				&(struct suite_hosts_expect){
+					.min_n = 10,
+					.max_n = SIZE_MAX,
+					.kind = XC_GROUP_HOST_SET,
+					.group = "hg1",
+					.n_initiators = 2,
+					.name = "hosts lists hosts and host groups with members"});
 }
 
 static void test_map_cycle(struct xc_array *a)
@@ -437,7 +368,7 @@ static void test_map_cycle(struct xc_array *a)
 
 	rc = xc_array_map(a, &lun, &target, &got, &err);
 	ok(rc == 0 && got.lun_id == first_lun, "map twice: success, same LUN %ld", got.lun_id);
-	is_int(mapping_count(VOL1_ID), 2, "map twice: one connection, not two");
+	is_int(suite_mapping_count("fa1", VOL1_ID), 2, "map twice: one connection, not two");
 
 	rc = xc_array_unmap(a, &lun, &target, &err);
 	is_int(rc, 0, "unmap: %s", err.message);
@@ -447,7 +378,7 @@ static void test_map_cycle(struct xc_array *a)
 	is_int(rc, 0, "unmap twice: success: %s", err.message);
 
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after), "mappings after the cycle equal those before");
+	ok(rc == 0 && suite_same_mappings(&before, &after), "mappings after the cycle equal those before");
 	ok(simarray_fabric_has(&sim, IQN_K8S, naa), "fabric: the k8s node kept its LUN");
 	xc_mapping_list_free(&after);
 
@@ -458,7 +389,7 @@ static void test_map_cycle(struct xc_array *a)
 	rc = xc_array_restore_mappings(a, &lun, &before, &err);
 	is_int(rc, 0, "restore mappings: %s", err.message);
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after), "mappings restored exactly (LUN 7 again)");
+	ok(rc == 0 && suite_same_mappings(&before, &after), "mappings restored exactly (LUN 7 again)");
 	ok(simarray_fabric_has(&sim, IQN_K8S, naa), "fabric: presented to the k8s node again");
 	xc_mapping_list_free(&after);
 	xc_mapping_list_free(&before);
@@ -483,7 +414,13 @@ static void test_map_cycle(struct xc_array *a)
 	rc = xc_array_map(a, &lun, &nohost, &got, &err);
 	ok(rc != 0 && strstr(err.message, "Host does not exist"),
 	   "map to an unknown host fails with the array's message: %s", err.message);
-	is_int(mapping_count(VOL1_ID), 1, "and leaves nothing behind");
+	is_int(suite_mapping_count("fa1", VOL1_ID), 1, "and leaves nothing behind");
+}
+
+/* Whether the fault tests' LUN is mapped to esx-new (1), not at all (0) or partly. */
+static int fault_lun_mapped(const struct xc_lun *lun)
+{
+	return simarray_fabric_has(&sim, IQN_NEW, lun->naa);
 }
 
 static void test_faults(struct xc_array *a)
@@ -503,20 +440,9 @@ static void test_faults(struct xc_array *a)
 	ok(rc == 0 && s1.relogins == s0.relogins + 1,
 	   "session token expired mid-run: logged in again and went on: %s", err.message);
 
-	xc_array_http_stats(a, &s0);
-	simarray_fault(&sim, "{\"array\": \"fa1\", \"method\": \"GET\", \"path\": \"/volumes\","
-			     " \"action\": \"status\", \"status\": 429, \"retry_after\": 1, \"times\": 2}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && s1.retries >= s0.retries + 2, "429 with Retry-After: waited and retried (%u)",
-	   s1.retries - s0.retries);
-
-	xc_array_http_stats(a, &s0);
-	simarray_fault(&sim, "{\"array\": \"fa1\", \"method\": \"GET\", \"action\": \"status\","
-			     " \"status\": 503, \"times\": 2}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && s1.retries == s0.retries + 2, "503 twice on a read: retried");
+	suite_case_429(a, &(struct suite_read_target){
+				  "fa1", &pv, "\"method\": \"GET\", \"path\": \"/volumes\""});
+	suite_case_503_twice(a, &(struct suite_read_target){"fa1", &pv, "\"method\": \"GET\""}, NULL);
 
 	simarray_fault(&sim, "{\"array\": \"fa1\", \"method\": \"GET\", \"action\": \"status\","
 			     " \"status\": 502, \"times\": 100, \"message\": \"gateway down\"}");
@@ -557,86 +483,30 @@ static void test_faults(struct xc_array *a)
 	       "the dropped map was sent again once");
 	xc_array_unmap(a, &lun, &target, &err);
 
-	simarray_fault(&sim, "{\"array\": \"fa1\", \"method\": \"POST\", \"path\": \"/connections\","
-			     " \"action\": \"status\", \"status\": 500}");
-	rc = xc_array_map(a, &lun, &target, &got, &err);
-	ok(rc == 0 && simarray_fabric_has(&sim, IQN_NEW, lun.naa),
-	   "map answered 500: checked (not applied), sent again: %s", err.message);
-	xc_array_unmap(a, &lun, &target, &err);
-
-	simarray_fault(&sim, "{\"array\": \"fa1\", \"method\": \"POST\", \"path\": \"/connections\","
-			     " \"action\": \"status\", \"status\": 503, \"times\": 100}");
-	rc = xc_array_map(a, &lun, &target, &got, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_REMOTE && strstr(err.message, "HTTP 503"),
-	   "map refused every time: clear error: %s", err.message);
+	suite_case_map_500_and_refused(
+		a, &(struct suite_map_target){"fa1",
+					       "\"method\": \"POST\", \"path\": \"/connections\"",
+					       &lun, &target, fault_lun_mapped});
 	struct xc_mapping_list now;
 	rc = xc_array_mappings(a, &lun, &now, &err);
 	ok(rc == 0 && now.n == 0, "and nothing half done");
 	xc_mapping_list_free(&now);
 
-	simarray_fault_message(&sim, "fa1", "GET", 400, "bad token " TOKEN " and " PASSWORD);
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc != 0 && strstr(err.message, TOKEN) == NULL && strstr(err.message, PASSWORD) == NULL &&
-		   strstr(err.message, "***") != NULL,
-	   "secrets echoed by the array are redacted: %s", err.message);
+	suite_case_redacted(a, "fa1", "GET", &pv, "bad token " TOKEN " and " PASSWORD,
+			    (const char *const[]){TOKEN, PASSWORD}, 2);
 }
 
 static void test_timeouts(void)
 {
-	struct xc_array *a = NULL;
 	struct xc_pv pv = {.name = "pvc-3"};
-	struct xc_lun lun;
-	struct xclone_error err = {0};
-	const char *fast[] = {"STORAGE_HTTP_TIMEOUT_SECONDS=1"};
-	int rc;
+	struct suite_timeouts t = {
+		.array = "fa1",
+		.pv = &pv,
+		.slow_once = "\"method\": \"GET\", \"path\": \"/volumes\"",
+		.slow_always = "\"method\": \"GET\", \"path\": \"/volumes\"",
+	};
 
-	rc = open_with("fa1", fast, 1, &a, &err);
-	is_int(rc, 0, "open with a 1 s timeout");
-	simarray_fault(&sim, "{\"array\": \"fa1\", \"method\": \"GET\", \"path\": \"/volumes\","
-			     " \"action\": \"latency\", \"delay_ms\": 2500}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc == 0, "one slow answer past the timeout: retried: %s", err.message);
-	simarray_fault(&sim, "{\"array\": \"fa1\", \"method\": \"GET\", \"path\": \"/volumes\","
-			     " \"action\": \"latency\", \"delay_ms\": 1500, \"times\": 100}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_TIMEOUT && strstr(err.message, "1 s"),
-	   "an array that is always too slow: XC_E_TIMEOUT: %s", err.message);
-	simarray_fault(&sim, "{\"array\": \"fa1\", \"action\": \"latency\", \"delay_ms\": 200,"
-			     " \"times\": 3}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc == 0, "latency under the timeout is just slower");
-	xc_array_close(a);
-}
-
-static void test_pagination_and_reuse(struct xc_array *a)
-{
-	struct xc_host_list list;
-	struct xc_http_stats s0, s1;
-	struct xclone_error err = {0};
-	size_t all;
-	int rc;
-
-	rc = xc_array_hosts(a, &list, &err);
-	all = list.n;
-	xc_host_list_free(&list);
-	simarray_seed(&sim, "{\"arrays\": {\"fa1\": {\"page_size\": 2}}}");
-	xc_array_http_stats(a, &s0);
-	rc = xc_array_hosts(a, &list, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && list.n == all && s1.requests - s0.requests >= 4,
-	   "a host list in pages of 2 is followed to the end (%zu hosts, %u requests)", list.n,
-	   s1.requests - s0.requests);
-	xc_host_list_free(&list);
-	simarray_seed(&sim, "{\"arrays\": {\"fa1\": {\"page_size\": null}}}");
-
-	xc_array_http_stats(a, &s0);
-	for (int i = 0; i < 20; i++)
-		xc_array_hosts(a, &list, &err), xc_host_list_free(&list);
-	xc_array_http_stats(a, &s1);
-	ok(s1.connects - s0.connects <= 1, "20 requests on one kept-alive connection (%u new)",
-	   s1.connects - s0.connects);
+	suite_case_timeouts(&t);
 }
 
 int main(void)
@@ -644,26 +514,21 @@ int main(void)
 	const char *arrays[] = {"pure:fa1", "pure:fa247", "pure:fa236"};
 	struct xc_array *a = NULL;
 	struct xclone_error err = {0};
-	const char *tmp = getenv("TMPDIR");
 
-	snprintf(secret_dir, sizeof(secret_dir), "%s/xclone-secret-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(secret_dir) == NULL)
-		return 1;
-	atexit(cleanup);
-	if (!ok(simarray_start(&sim, arrays, 3) == 0, "start the array simulator"))
-		return tap_done();
+	suite_start(&pure, arrays, 3);
 	seed();
 	test_naa();
 	test_open_info();
 	test_login_variants();
 	test_config_errors();
-	if (!ok(open_with("fa1", NULL, 0, &a, &err) == 0, "open fa1: %s", err.message))
+	if (!ok(suite_open_with("fa1", NULL, 0, &a, &err) == 0, "open fa1: %s", err.message))
 		return tap_done();
 	test_resolve(a);
 	test_ensure_host(a);
 	test_map_cycle(a);
 	test_faults(a);
-	test_pagination_and_reuse(a);
+	suite_case_paging_and_reuse(a, "fa1", 4, "a host list in pages of 2 is followed to the end",
+				    "20 requests on one kept-alive connection");
 	xc_array_close(a);
 	test_timeouts();
 	return tap_done();

@@ -19,7 +19,7 @@
 #include "tap.h"
 #include "vendors.h"
 
-#include "../sim/arrays/simarray.h"
+#include "array_suite.h"
 
 #define USER "maintenance"
 #define PASSWORD "pa ss'w\"rd$(x);\\"
@@ -38,41 +38,10 @@
 #define IQN_P2 "iqn.1998-01.com.vmware:partial-2"
 #define HANDLE_100 "01--fc--" SDID "--100--spc-aaaa1111"
 
-static struct simarray sim;
-static char secret_dir[PATH_MAX];
-
-static void cleanup(void)
-{
-	simarray_stop(&sim);
-	simarray_rmtree(secret_dir);
-}
-
-/* The secret folder for array `name`, as MTV writes it, then the test's changes. */
-static void make_secret(const char *name, const char *const *extra, size_t n)
-{
-	const char *kv[24] = {"STORAGE_USERNAME=" USER, "STORAGE_PASSWORD=" PASSWORD,
-			      "STORAGE_ID=123456"};
-	size_t k = 3;
-
-	for (size_t i = 0; i < n && k < 24; i++)
-		kv[k++] = extra[i];
-	simarray_make_secret(&sim, secret_dir, name, kv, k);
-}
-
-static int open_with(const char *array, const char *const *extra, size_t n, struct xc_array **a,
-		     struct xclone_error *err)
-{
-	struct xc_secret *s = NULL;
-	struct xc_array_options opt = {.backoff_ms = 20};
-	int rc;
-
-	make_secret(array, extra, n);
-	rc = xc_secret_open(&s, secret_dir, err);
-	if (rc == 0)
-		rc = xc_array_open(a, "vantara", s, &opt, err);
-	xc_secret_close(s);
-	return rc;
-}
+static const char *const vantara_secret[] = {"STORAGE_USERNAME=" USER,
+					      "STORAGE_PASSWORD=" PASSWORD, "STORAGE_ID=123456"};
+static const struct suite_vendor vantara = {
+	.product = "vantara", .secret = vantara_secret, .n_secret = 3};
 
 static void seed(void)
 {
@@ -110,8 +79,7 @@ static void seed(void)
 		"            \"storages_extra\": [{\"storageDeviceId\": \"900000000001\"}]}"
 		"}}";
 
-	if (!ok(simarray_seed(&sim, json) == 0, "seed the simulator"))
-		exit(tap_done());
+	suite_seed(json);
 }
 
 static void test_naa_and_handle(void)
@@ -169,10 +137,10 @@ static void test_open_info(void)
 	char host[64], url[128];
 	int rc;
 
-	rc = open_with("vsp1", NULL, 0, &a, &err);
+	rc = suite_open_with("vsp1", NULL, 0, &a, &err);
 	is_int(rc, 0, "open: %s", err.message);
 	if (rc)
-		exit((cleanup(), tap_done()));
+		exit(tap_done());
 	rc = xc_array_info(a, &info, &err);
 	is_int(rc, 0, "info");
 	is_str(info.vendor, "Hitachi Vantara", "info vendor");
@@ -186,15 +154,15 @@ static void test_open_info(void)
 	is_int(live_sessions("vsp1"), 0, "close discards the session (an array holds at most 64)");
 
 	const char *by_id[] = {"STORAGE_ID=" SDID};
-	rc = open_with("vsp1", by_id, 1, &a, &err);
+	rc = suite_open_with("vsp1", by_id, 1, &a, &err);
 	is_int(rc, 0, "STORAGE_ID as the storage device id: %s", err.message);
 	xc_array_close(a);
 	const char *zeros[] = {"STORAGE_ID=000123456"};
-	rc = open_with("vsp1", zeros, 1, &a, &err);
+	rc = suite_open_with("vsp1", zeros, 1, &a, &err);
 	is_int(rc, 0, "STORAGE_ID as the serial with leading zeros: %s", err.message);
 	xc_array_close(a);
 	const char *other[] = {"STORAGE_ID=654321"};
-	rc = open_with("vsp1", other, 1, &a, &err);
+	rc = suite_open_with("vsp1", other, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_ID") && strstr(err.message, SDID),
 	   "a STORAGE_ID of another array is refused: %s", err.message);
 
@@ -203,41 +171,41 @@ static void test_open_info(void)
 	char port[32];
 	snprintf(port, sizeof(port), "STORAGE_PORT=%d", simarray_port(&sim, "vsp1"));
 	const char *dns[] = {host, port};
-	rc = open_with("vsp1", dns, 2, &a, &err);
+	rc = suite_open_with("vsp1", dns, 2, &a, &err);
 	is_int(rc, 0, "STORAGE_HOSTNAME a DNS name, the port in STORAGE_PORT: %s", err.message);
 	xc_array_close(a);
 	snprintf(url, sizeof(url), "STORAGE_HOSTNAME=https://localhost:%d/ConfigurationManager/",
 		 simarray_port(&sim, "vsp1"));
 	const char *full[] = {url};
-	rc = open_with("vsp1", full, 1, &a, &err);
+	rc = suite_open_with("vsp1", full, 1, &a, &err);
 	is_int(rc, 0, "STORAGE_HOSTNAME as the REST root URL: %s", err.message);
 	xc_array_close(a);
 	const char *clash[] = {"STORAGE_PORT=1"};
-	rc = open_with("vsp1", clash, 1, &a, &err);
+	rc = suite_open_with("vsp1", clash, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_PORT"),
 	   "a port in STORAGE_HOSTNAME and another in STORAGE_PORT contradict: %s", err.message);
 	const char *badport[] = {"STORAGE_HOSTNAME=localhost", "STORAGE_PORT=http"};
-	rc = open_with("vsp1", badport, 2, &a, &err);
+	rc = suite_open_with("vsp1", badport, 2, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_PORT"), "a bad STORAGE_PORT is named: %s",
 	   err.message);
 
 	const char *badlist[] = {"HOSTGROUP_ID_LIST=CL1-A:CL2-B,2"};
-	rc = open_with("vsp1", badlist, 1, &a, &err);
+	rc = suite_open_with("vsp1", badlist, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "HOSTGROUP_ID_LIST"),
 	   "a malformed HOSTGROUP_ID_LIST is named: %s", err.message);
 	const char *badpass[] = {"STORAGE_PASSWORD=not-the-password"};
-	rc = open_with("vsp1", badpass, 1, &a, &err);
+	rc = suite_open_with("vsp1", badpass, 1, &a, &err);
 	ok(rc == XC_E_AUTH && strstr(err.message, "not-the-password") == NULL,
 	   "a wrong password is XC_E_AUTH, not echoed: %s", err.message);
 	const char *nouser[] = {"STORAGE_USERNAME="};
-	rc = open_with("vsp1", nouser, 1, &a, &err);
+	rc = suite_open_with("vsp1", nouser, 1, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "STORAGE_USERNAME"), "a missing user is named");
 	const char *system_ca[] = {"STORAGE_CA_FILE="};
-	rc = open_with("vsp1", system_ca, 1, &a, &err);
+	rc = suite_open_with("vsp1", system_ca, 1, &a, &err);
 	ok(rc == XC_E_CONNECT, "TLS verification is on: an unknown CA is refused: %s", err.message);
 
 	const char *cm[] = {"STORAGE_USERNAME=u", "STORAGE_PASSWORD=pw", "STORAGE_ID="};
-	rc = open_with("vsp2", cm, 3, &a, &err);
+	rc = suite_open_with("vsp2", cm, 3, &a, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "Configuration Manager"),
 	   "a REST server managing several arrays is named as such: %s", err.message);
 
@@ -245,15 +213,15 @@ static void test_open_info(void)
 	simarray_seed(&sim, "{\"arrays\": {\"vsp1\": {\"max_sessions\": 2}}}");
 	int opened = 0;
 	for (int i = 0; i < 4; i++) {
-		if (open_with("vsp1", NULL, 0, &a, &err) == 0)
+		if (suite_open_with("vsp1", NULL, 0, &a, &err) == 0)
 			opened++;
 		xc_array_close(a);
 	}
 	is_int(opened, 4, "four opens in a row on an array allowing 2 sessions");
 	struct xc_array *held[2] = {NULL, NULL};
-	open_with("vsp1", NULL, 0, &held[0], &err);
-	open_with("vsp1", NULL, 0, &held[1], &err);
-	rc = open_with("vsp1", NULL, 0, &a, &err);
+	suite_open_with("vsp1", NULL, 0, &held[0], &err);
+	suite_open_with("vsp1", NULL, 0, &held[1], &err);
+	rc = suite_open_with("vsp1", NULL, 0, &a, &err);
 	ok(rc == XC_E_REMOTE && strstr(err.message, "maximum number of sessions") && err.retryable,
 	   "a third session while two are open: retried, then a clear error: %s", err.message);
 	xc_array_close(held[0]);
@@ -334,14 +302,6 @@ static void host_group_on(const char *name, const char *port, char *id, size_t s
 	cJSON_Delete(hosts);
 }
 
-static int has_initiator(const struct xc_host_group *g, const char *text)
-{
-	for (size_t i = 0; i < g->n_initiators; i++)
-		if (strcasecmp(g->initiators[i], text) == 0)
-			return 1;
-	return 0;
-}
-
 static void test_ensure_host(struct xc_array *a)
 {
 	struct xc_host_group g;
@@ -353,7 +313,7 @@ static void test_ensure_host(struct xc_array *a)
 	rc = xc_array_ensure_host(a, &req, &g, &err);
 	is_int(rc, 0, "ensure host when no host group holds the initiators: %s", err.message);
 	is_str(g.name, "esx-new", "named as asked");
-	ok(has_initiator(&g, WWPN_NEW) && has_initiator(&g, IQN_NEW) && g.n_initiators == 2,
+	ok(suite_has_initiator(&g, WWPN_NEW) && suite_has_initiator(&g, IQN_NEW) && g.n_initiators == 2,
 	   "it holds the WWPN and the IQN");
 	is_int(host_groups_named("vsp1", "esx-new"), 3,
 	       "one host group per port each initiator is logged in to (2 FC, 1 iSCSI)");
@@ -423,14 +383,14 @@ static void test_ensure_host(struct xc_array *a)
 	   "a host group creation whose answer is lost: checked, and completed: %s", err.message);
 	is_int(host_groups_named("vsp1", "esx-lost"), 2, "and not created twice per port");
 
-	struct xc_host_list list;
-	rc = xc_array_hosts(a, &list, &err);
-	int found = 0;
-	for (size_t i = 0; rc == 0 && i < list.n; i++)
-		if (strcmp(list.items[i].name, "esx-new") == 0 && list.items[i].n_initiators == 2)
-			found = 1;
-	ok(rc == 0 && found, "hosts lists host groups by name with their initiators");
-	xc_host_list_free(&list);
+	suite_case_hosts_listed(
+		a, &(struct suite_hosts_expect){
+			   .min_n = 0,
+			   .max_n = SIZE_MAX,
+			   .any_kind = 1,
+			   .group = "esx-new",
+			   .n_initiators = 2,
+			   .name = "hosts lists host groups by name with their initiators"});
 }
 
 static void test_hostgroup_list(void)
@@ -444,7 +404,7 @@ static void test_hostgroup_list(void)
 	int rc;
 
 	const char *both[] = {"HOSTGROUP_ID_LIST= CL1-A,2 : CL2-A,2 "};
-	rc = open_with("vsp1", both, 1, &a, &err);
+	rc = suite_open_with("vsp1", both, 1, &a, &err);
 	rc = rc ? rc : xc_array_ensure_host(a, &req, &g, &err);
 	ok(rc == 0 && strcmp(g.name, "esx-existing") == 0,
 	   "HOSTGROUP_ID_LIST (items trimmed): those host groups are the host: %s",
@@ -452,7 +412,7 @@ static void test_hostgroup_list(void)
 	xc_array_close(a);
 
 	const char *one[] = {"HOSTGROUP_ID_LIST=CL1-A,2"};
-	rc = open_with("vsp1", one, 1, &a, &err);
+	rc = suite_open_with("vsp1", one, 1, &a, &err);
 	rc = rc ? rc : xc_array_ensure_host(a, &req, &g, &err);
 	ok(rc == 0 && strcmp(g.name, "CL1-A,2") == 0,
 	   "a list of part of a name's host groups is named by its ids: %s",
@@ -460,14 +420,14 @@ static void test_hostgroup_list(void)
 	xc_array_close(a);
 
 	const char *missing[] = {"HOSTGROUP_ID_LIST=CL1-A,2:CL7-A,9"};
-	rc = open_with("vsp1", missing, 1, &a, &err);
+	rc = suite_open_with("vsp1", missing, 1, &a, &err);
 	rc = rc ? rc : xc_array_ensure_host(a, &req, &g, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "CL7-A,9"),
 	   "a listed host group that does not exist is named: %s", err.message);
 	xc_array_close(a);
 
 	const char *others[] = {"HOSTGROUP_ID_LIST=CL1-A,1"};
-	rc = open_with("vsp1", others, 1, &a, &err);
+	rc = suite_open_with("vsp1", others, 1, &a, &err);
 	rc = rc ? rc : xc_array_ensure_host(a, &req, &g, &err);
 	ok(rc == XC_E_CONFIG && strstr(err.message, "none of this host"),
 	   "listed host groups that register none of the host's initiators: refused: %s",
@@ -487,18 +447,6 @@ static int path_count(const char *ldev)
 			n++;
 	cJSON_Delete(maps);
 	return n;
-}
-
-static int same_mappings(const struct xc_mapping_list *a, const struct xc_mapping_list *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct xc_mapping *m = xc_mapping_list_find(b, a->items[i].kind, a->items[i].group);
-		if (m == NULL || m->lun_id != a->items[i].lun_id)
-			return 0;
-	}
-	return 1;
 }
 
 static void test_map_cycle(struct xc_array *a)
@@ -541,7 +489,7 @@ static void test_map_cycle(struct xc_array *a)
 	rc = xc_array_unmap(a, &lun, &target, &err);
 	is_int(rc, 0, "unmap twice: success: %s", err.message);
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after), "mappings after the cycle equal those before");
+	ok(rc == 0 && suite_same_mappings(&before, &after), "mappings after the cycle equal those before");
 	ok(simarray_fabric_has(&sim, FC_K8S, lun.naa), "fabric: the k8s node kept its LUN");
 	xc_mapping_list_free(&after);
 
@@ -552,7 +500,7 @@ static void test_map_cycle(struct xc_array *a)
 	rc = xc_array_restore_mappings(a, &lun, &before, &err);
 	is_int(rc, 0, "restore mappings: %s", err.message);
 	rc = xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after) && path_count("100") == 2,
+	ok(rc == 0 && suite_same_mappings(&before, &after) && path_count("100") == 2,
 	   "mappings restored exactly (both paths, LUN 7)");
 	xc_mapping_list_free(&after);
 	xc_mapping_list_free(&before);
@@ -568,7 +516,7 @@ static void test_map_cycle(struct xc_array *a)
 	rc = xc_array_unmap(a, &lun, &before.items[0], &err);
 	rc = rc ? rc : xc_array_restore_mappings(a, &lun, &before, &err);
 	rc = rc ? rc : xc_array_mappings(a, &lun, &after, &err);
-	ok(rc == 0 && same_mappings(&before, &after) && path_count("400") == 1,
+	ok(rc == 0 && suite_same_mappings(&before, &after) && path_count("400") == 1,
 	   "and is restored on that host group alone");
 	xc_mapping_list_free(&after);
 	xc_mapping_list_free(&before);
@@ -600,6 +548,15 @@ static void test_map_cycle(struct xc_array *a)
 	is_int(rc, 0, "unmap from a name no host group has: nothing to do");
 }
 
+/* Whether the fault tests' LUN is mapped to esx-new (1), not at all (0) or partly. */
+static int fault_lun_mapped(const struct xc_lun *lun)
+{
+	int paths = path_count("500");
+
+	(void)lun;
+	return paths == 3 ? 1 : paths == 0 ? 0 : -1;
+}
+
 static void test_faults(struct xc_array *a)
 {
 	struct xc_pv pv = {.name = "pvc-5555", .volume_handle = "01--fc--" SDID "--500--spc-eeee5555"};
@@ -629,12 +586,8 @@ static void test_faults(struct xc_array *a)
 	   "an idle session timed out by the array: renewed: %s", err.message);
 	simarray_seed(&sim, "{\"arrays\": {\"vsp1\": {\"session_alive_max\": 300}}}");
 
-	xc_array_http_stats(a, &s0);
-	simarray_fault(&sim, "{\"array\": \"vsp1\", \"method\": \"GET\", \"path\": \"/ldevs/\","
-			     " \"action\": \"status\", \"status\": 429, \"retry_after\": 1, \"times\": 2}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	xc_array_http_stats(a, &s1);
-	ok(rc == 0 && s1.retries >= s0.retries + 2, "429 with Retry-After: waited and retried");
+	suite_case_429(a, &(struct suite_read_target){
+				  "vsp1", &pv, "\"method\": \"GET\", \"path\": \"/ldevs/\""});
 
 	xc_array_http_stats(a, &s0);
 	simarray_fault(&sim, "{\"array\": \"vsp1\", \"method\": \"GET\", \"action\": \"status\","
@@ -676,48 +629,25 @@ static void test_faults(struct xc_array *a)
 	   "map whose connection drops before the array acts: checked, sent again: %s", err.message);
 	xc_array_unmap(a, &lun, &target, &err);
 
-	simarray_fault(&sim, "{\"array\": \"vsp1\", \"method\": \"POST\", \"path\": \"/luns$\","
-			     " \"action\": \"status\", \"status\": 500}");
-	rc = xc_array_map(a, &lun, &target, &got, &err);
-	ok(rc == 0 && path_count("500") == 3, "map answered 500: checked, sent again: %s",
-	   err.message);
-	xc_array_unmap(a, &lun, &target, &err);
+	suite_case_map_500_and_refused(
+		a, &(struct suite_map_target){"vsp1", "\"method\": \"POST\", \"path\": \"/luns$\"",
+					       &lun, &target, fault_lun_mapped});
 
-	simarray_fault(&sim, "{\"array\": \"vsp1\", \"method\": \"POST\", \"path\": \"/luns$\","
-			     " \"action\": \"status\", \"status\": 503, \"times\": 100}");
-	rc = xc_array_map(a, &lun, &target, &got, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_REMOTE && strstr(err.message, "HTTP 503"), "map refused every time: clear error: %s",
-	   err.message);
-	ok(path_count("500") == 0, "and nothing half done");
-
-	simarray_fault_message(&sim, "vsp1", "GET", 400, "bad password " PASSWORD);
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc != 0 && strstr(err.message, PASSWORD) == NULL && strstr(err.message, "***") != NULL,
-	   "secrets echoed by the array are redacted: %s", err.message);
+	suite_case_redacted(a, "vsp1", "GET", &pv, "bad password " PASSWORD,
+			    (const char *const[]){PASSWORD}, 1);
 }
 
 static void test_timeouts(void)
 {
-	struct xc_array *a = NULL;
 	struct xc_pv pv = {.name = "pvc-1111", .volume_handle = HANDLE_100};
-	struct xc_lun lun;
-	struct xclone_error err = {0};
-	const char *fast[] = {"STORAGE_HTTP_TIMEOUT_SECONDS=1"};
-	int rc;
+	struct suite_timeouts t = {
+		.array = "vsp1",
+		.pv = &pv,
+		.slow_once = "\"method\": \"GET\", \"path\": \"/ldevs/\"",
+		.slow_always = "\"method\": \"GET\", \"path\": \"/ldevs/\"",
+	};
 
-	rc = open_with("vsp1", fast, 1, &a, &err);
-	is_int(rc, 0, "open with a 1 s timeout");
-	simarray_fault(&sim, "{\"array\": \"vsp1\", \"method\": \"GET\", \"path\": \"/ldevs/\","
-			     " \"action\": \"latency\", \"delay_ms\": 2500}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	ok(rc == 0, "one slow answer past the timeout: retried: %s", err.message);
-	simarray_fault(&sim, "{\"array\": \"vsp1\", \"method\": \"GET\", \"path\": \"/ldevs/\","
-			     " \"action\": \"latency\", \"delay_ms\": 1500, \"times\": 100}");
-	rc = xc_array_resolve(a, &pv, &lun, &err);
-	simarray_clear_faults(&sim);
-	ok(rc == XC_E_TIMEOUT, "an array that is always too slow: XC_E_TIMEOUT: %s", err.message);
-	xc_array_close(a);
+	suite_case_timeouts(&t);
 }
 
 int main(void)
@@ -725,18 +655,12 @@ int main(void)
 	const char *arrays[] = {"vantara:vsp1", "vantara:vsp2"};
 	struct xc_array *a = NULL;
 	struct xclone_error err = {0};
-	const char *tmp = getenv("TMPDIR");
 
-	snprintf(secret_dir, sizeof(secret_dir), "%s/xclone-secret-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (mkdtemp(secret_dir) == NULL)
-		return 1;
-	atexit(cleanup);
-	if (!ok(simarray_start(&sim, arrays, 2) == 0, "start the array simulator"))
-		return tap_done();
+	suite_start(&vantara, arrays, 2);
 	seed();
 	test_naa_and_handle();
 	test_open_info();
-	if (!ok(open_with("vsp1", NULL, 0, &a, &err) == 0, "open vsp1: %s", err.message))
+	if (!ok(suite_open_with("vsp1", NULL, 0, &a, &err) == 0, "open vsp1: %s", err.message))
 		return tap_done();
 	test_resolve(a);
 	test_ensure_host(a);
