@@ -22,8 +22,6 @@
 #include "xclone_populate.h"
 
 /* Exit codes beyond cli_exit.h, documented in docs/POPULATE.md. */
-#define EXIT_KEY_IN_USE 6   /* the key is run by another process, or names other disks/host */
-#define EXIT_INCOMPLETE 7   /* stopped with work or cleanup left: run again with the key */
 
 #define DISKS_MAX XCLONE_POPULATE_DISKS_MAX
 #define ATTRS_MAX 64

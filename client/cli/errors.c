@@ -129,5 +129,8 @@ void cli_help_exit_codes(FILE *out)
 		"   4  timeout: no answer in time, or the agent's own deadline (device wait)\n"
 		"   5  unsafe: refused for safety (TARGET_UNSAFE, PATH_DENIED, TARGET_TOO_SMALL),\n"
 		"      also when preflight finds such a blocker\n"
+		"   6  populate: the key is being run by another process, or names other disks\n"
+		"      or another host\n"
+		"   7  populate: stopped with work or cleanup left; run it again with the same key\n"
 		"  70  internal error (a bug: please report it)\n");
 }
