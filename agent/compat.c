@@ -267,8 +267,7 @@ static void wait_for_pid(const struct ag_ctx *ctx, struct xp_task *t)
 	struct xp_error e = { 0 };
 	int64_t until = ag_now_ms() + PID_WAIT_MS;
 
-	if (ag_store_open(&s, ctx->cfg, &e) != 0)
-		return;
+	ag_store_open(&s, ctx->cfg);
 	while (!t->has_pid && !xp_task_state_final(t->state) && ag_now_ms() < until) {
 		(void)usleep(10000);
 		if (ag_task_load(&s, t->id, t, &e) != 0)

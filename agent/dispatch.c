@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "dispatch.h"
@@ -37,23 +38,36 @@ bool ag_request_permitted(const struct ag_caller *caller, enum xp_op op)
 	return (caller->allowed & (UINT32_C(1) << op)) != 0;
 }
 
+/*
+ * One writev for the line and its newline: behind sshd every write becomes
+ * its own channel packet, and a reader waiting for '\n' would otherwise pay a
+ * second trip through sshd and the client for each answer.
+ */
 int ag_write_line(int fd, const char *line)
 {
-	size_t len = strlen(line);
-	char nl = '\n';
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)line, .iov_len = strlen(line) },
+		{ .iov_base = "\n", .iov_len = 1 },
+	};
+	struct iovec *v = iov;
+	int count = 2;
 
-	while (len > 0) {
-		ssize_t n = write(fd, line, len);
+	while (count > 0) {
+		ssize_t n = writev(fd, v, count);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
-		line += n;
-		len -= (size_t)n;
+		while (count > 0 && (size_t)n >= v->iov_len) {
+			n -= (ssize_t)v->iov_len;
+			v++;
+			count--;
+		}
+		if (count > 0) {
+			v->iov_base = (char *)v->iov_base + n;
+			v->iov_len -= (size_t)n;
+		}
 	}
-	while (write(fd, &nl, 1) != 1)
-		if (errno != EINTR)
-			return -1;
 	return 0;
 }
 
@@ -115,29 +129,33 @@ int ag_dispatch_request(struct ag_ctx *ctx, const struct xp_request *req, cJSON 
 	return rc;
 }
 
-int ag_dispatch_line(struct ag_ctx *ctx, const char *line, size_t len)
+int ag_dispatch_line_with(struct ag_ctx *ctx, struct xp_request *req, const char *line,
+			  size_t len)
 {
-	struct xp_request *req;
 	struct xp_error err = { 0 };
 	cJSON *result = NULL;
 	int rc;
 
-	/* xp_request holds every argument buffer (about 5 KiB): keep it off the stack. */
-	req = calloc(1, sizeof(*req));
-	if (req == NULL)
-		return ag_write_error(ctx, NULL, XP_INTERNAL, "out of memory");
 	rc = xp_request_decode(line, len, req, &err);
 	if (rc != 0) {
 		ag_log(AG_LOG_INFO, "refused a request (%s): %s", xp_code_name(rc), err.message);
-		rc = ag_write_error(ctx, req->id, rc, err.message);
-		goto out;
+		return ag_write_error(ctx, req->id, rc, err.message);
 	}
 	rc = ag_dispatch_request(ctx, req, &result, &err);
 	if (rc != 0)
-		rc = ag_write_error(ctx, req->id, rc, err.message);
-	else
-		rc = write_encoded(ctx, req->id, xp_response_ok(req->id, result, &err), &err);
-out:
+		return ag_write_error(ctx, req->id, rc, err.message);
+	return write_encoded(ctx, req->id, xp_response_ok(req->id, result, &err), &err);
+}
+
+int ag_dispatch_line(struct ag_ctx *ctx, const char *line, size_t len)
+{
+	/* xp_request holds every argument buffer (about 5 KiB): keep it off the stack. */
+	struct xp_request *req = malloc(sizeof(*req));
+	int rc;
+
+	if (req == NULL)
+		return ag_write_error(ctx, NULL, XP_INTERNAL, "out of memory");
+	rc = ag_dispatch_line_with(ctx, req, line, len);
 	free(req);
 	return rc;
 }

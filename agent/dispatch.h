@@ -49,6 +49,13 @@ int ag_dispatch_request(struct ag_ctx *ctx, const struct xp_request *req, cJSON 
  */
 int ag_dispatch_line(struct ag_ctx *ctx, const char *line, size_t len);
 
+/*
+ * The same with the caller's request buffer (decoding overwrites it), so a
+ * session decodes every line into one allocation instead of one per line.
+ */
+int ag_dispatch_line_with(struct ag_ctx *ctx, struct xp_request *req, const char *line,
+			  size_t len);
+
 /* Writes an error response for a request that never reached a handler. */
 int ag_write_error(struct ag_ctx *ctx, const char *id, enum xp_code code, const char *message);
 

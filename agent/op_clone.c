@@ -277,7 +277,7 @@ AG_OP(op_clone_start)
 
 	if (j == NULL)
 		return xp_error_set(err, XP_INTERNAL, "args", "out of memory");
-	if ((rc = ag_store_open(&s, ctx->cfg, err)) != 0)
+	if ((rc = ag_store_create(&s, ctx->cfg, err)) != 0)
 		goto out;
 	if (ag_store_gc(&s, ag_now_ms(), &gc) != 0)
 		ag_log(AG_LOG_WARN, "task garbage collection: %s", gc.message);

@@ -82,13 +82,18 @@ static int mkdir_0700(const char *path, struct xp_error *err)
 	return fs_error(err, errno, "create folder", path);
 }
 
-int ag_store_open(struct ag_store *s, const struct ag_config *cfg, struct xp_error *err)
+void ag_store_open(struct ag_store *s, const struct ag_config *cfg)
+{
+	s->cfg = cfg;
+	s->lock_fd = -1;
+}
+
+int ag_store_create(struct ag_store *s, const struct ag_config *cfg, struct xp_error *err)
 {
 	char path[AG_STORE_PATH_MAX];
 	int rc;
 
-	s->cfg = cfg;
-	s->lock_fd = -1;
+	ag_store_open(s, cfg);
 	if ((rc = mkdir_0700(cfg->state_dir, err)) != 0)
 		return rc;
 	if (path_fmt(path, sizeof(path), "%s/tasks", cfg->state_dir) != 0)

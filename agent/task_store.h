@@ -40,8 +40,15 @@ struct ag_store {
 /* Milliseconds since the epoch (task timestamps). */
 int64_t ag_now_ms(void);
 
-/* Creates the folders when missing. No lock is taken. */
-int ag_store_open(struct ag_store *s, const struct ag_config *cfg, struct xp_error *err);
+/*
+ * Binds s to the state folder without touching it: for requests that only read
+ * tasks (a missing folder reads as "no such task"), so they create nothing and
+ * a session's task.get costs no mkdir calls.
+ */
+void ag_store_open(struct ag_store *s, const struct ag_config *cfg);
+
+/* The same, creating the folders when missing (clone.start, task.list's GC). No lock is taken. */
+int ag_store_create(struct ag_store *s, const struct ag_config *cfg, struct xp_error *err);
 
 /* The store-wide lock (blocking); ag_store_unlock releases it for every holder. */
 int ag_store_lock(struct ag_store *s, struct xp_error *err);

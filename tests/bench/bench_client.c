@@ -2,9 +2,11 @@
  * libxclone benchmark (run by bench_client, which builds this file against
  * $BUILD/libxclone.a and runs it inside tests/integration/test_client_fixture.py):
  * requests per second over one SSH connection (one thread, then eight), 32
- * concurrent watches of one clone on one connection, and the cost of opening a
- * new connection for every request. Figures are printed beside their targets,
- * never asserted.
+ * concurrent watches of one clone on one connection, the cost of opening a
+ * new connection for every request, and task.get of a finished task one after
+ * another on a connection limited to one channel (the agent's session-mode
+ * figure of issue 4: one `session` channel through a real sshd). Figures are
+ * printed beside their targets, never asserted.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -159,6 +161,43 @@ static int bench_requests(void)
 	return good == FRESH ? 0 : 1;
 }
 
+/* Sequential task.get on one channel: the agent's session loop behind sshd. */
+static int bench_task_get(const char *task)
+{
+	struct xclone_conn_options o;
+	struct xclone_error err;
+	struct xclone_conn_stats st;
+	xclone_conn *c;
+	double t0 = now_s(), took;
+	int good = 0;
+
+	opts(&o, 1);
+	if (xclone_connect(&c, &o, &err) != 0) {
+		fprintf(stderr, "connect: %s\n", err.message);
+		return 1;
+	}
+	for (int i = 0; i < REQUESTS + 20; i++) {
+		struct xclone_task *t = NULL;
+
+		if (i == 20) /* the first 20 warm up */
+			t0 = now_s();
+		if (xclone_task_get(c, task, &t, &err) == 0 && t->state == XCLONE_TASK_SUCCEEDED)
+			good += i >= 20;
+		else if (i < 21)
+			fprintf(stderr, "task.get: %s\n", err.message);
+		xclone_task_free(t);
+	}
+	took = now_s() - t0;
+	xclone_conn_stats(c, &st);
+	report("task.get requests/s, sequential, one SSH session channel", good / took, "req/s",
+	       ">= 5000");
+	printf("  (%llu TCP connection(s), %llu channel(s), %d of %d answered)\n",
+	       (unsigned long long)st.connects, (unsigned long long)st.channels_opened, good,
+	       REQUESTS);
+	xclone_disconnect(c);
+	return good == REQUESTS ? 0 : 1;
+}
+
 static int bench_watches(void)
 {
 	struct xclone_conn_options o;
@@ -195,8 +234,10 @@ static int bench_watches(void)
 	report("  SSH channels opened", (double)st.channels_opened, "chan", ">= 32");
 	report("  progress events delivered, all watches", events, "events", ">= 10 per watch");
 	report("  wall time (the clone is a throttled 48 MiB host copy)", wall, "s", "~6");
-	xclone_task_free(t);
 	xclone_disconnect(c);
+	if (done == WATCHES && bench_task_get(t->id) != 0)
+		done = 0;
+	xclone_task_free(t);
 	return done == WATCHES ? 0 : 1;
 }
 

@@ -133,6 +133,21 @@ static void stop(pid_t pid)
 
 /* --- tests -------------------------------------------------------------------- */
 
+/* Readers bind to the state folder without creating it (read-only keys change nothing). */
+static void test_open_creates_nothing(void)
+{
+	struct xp_error e = { 0 };
+	struct ag_store reader;
+	struct xp_task t;
+	struct stat st;
+
+	ok(stat(cfg.state_dir, &st) != 0 && errno == ENOENT, "state folder absent before the first task");
+	ag_store_open(&reader, &cfg);
+	is_int(ag_task_load(&reader, "t-1732243200123-0001", &t, &e), XP_TASK_NOT_FOUND,
+	       "a task read in a missing state folder: TASK_NOT_FOUND");
+	ok(stat(cfg.state_dir, &st) != 0 && errno == ENOENT, "reading created no folder");
+}
+
 static void test_layout_and_records(void)
 {
 	struct xp_error e = { 0 };
@@ -141,7 +156,7 @@ static void test_layout_and_records(void)
 	int fd, fd2;
 	struct stat st;
 
-	ok(ag_store_open(&store, &cfg, &e) == 0, "store opens (creates its folders): %s", e.message);
+	ok(ag_store_create(&store, &cfg, &e) == 0, "store opens (creates its folders): %s", e.message);
 	fx_path(path, sizeof(path), "%s/tasks", cfg.state_dir);
 	ok(stat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 077) == 0, "tasks/ is 0700");
 	ok(ag_task_create(&store, 1732243200123, id, &fd, &e) == 0, "task created");
@@ -316,7 +331,7 @@ static void test_census_and_list(void)
 
 	/* A fresh state folder, so earlier tests' tasks do not count. */
 	fx_path(cfg.state_dir, sizeof(cfg.state_dir), "%s/state2", fx_tmpdir());
-	ag_store_open(&store, &cfg, &e);
+	ag_store_create(&store, &cfg, &e);
 	fd = new_task(a, XP_TASK_RUNNING, "/vmfs/devices/disks/naa.600a");
 	close(fd);
 	holder = hold_lock(a);
@@ -413,7 +428,7 @@ static void test_clean_and_gc(void)
 	pid_t holder;
 
 	fx_path(cfg.state_dir, sizeof(cfg.state_dir), "%s/state3", fx_tmpdir());
-	ag_store_open(&store, &cfg, &e);
+	ag_store_create(&store, &cfg, &e);
 
 	/* task.clean's work: pointer files, key and folder. */
 	fd = new_task(old, XP_TASK_FAILED, "naa.g1");
@@ -545,7 +560,7 @@ static void test_no_space_tmpfs(void)
 	}
 	memcpy(old_state, cfg.state_dir, sizeof(old_state));
 	fx_path(cfg.state_dir, sizeof(cfg.state_dir), "%s/state", mnt);
-	ag_store_open(&store, &cfg, &e);
+	ag_store_create(&store, &cfg, &e);
 	fd = new_task(id, XP_TASK_RUNNING, "naa.tmpfs");
 	fx_path(fill, sizeof(fill), "%s/filler", mnt);
 	fill_up(fill);
@@ -568,7 +583,7 @@ static void test_no_space_tmpfs(void)
 	close(fd);
 	umount2(mnt, MNT_DETACH);
 	memcpy(cfg.state_dir, old_state, sizeof(old_state));
-	ag_store_open(&store, &cfg, &e);
+	ag_store_create(&store, &cfg, &e);
 }
 
 int main(int argc, char **argv)
@@ -580,6 +595,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setup();
+	test_open_creates_nothing();
 	test_layout_and_records();
 	test_liveness();
 	test_cancel_request();

@@ -189,7 +189,7 @@ static void setup(void)
 	fx_mkdirs(path);
 	fx_path(counter, sizeof(counter), "%s/counter", fx_tmpdir());
 	fx_write_str(counter, "100\n");
-	ag_store_open(&store, &cfg, &e);
+	ag_store_create(&store, &cfg, &e);
 }
 
 /* A queued task for a fake clone in `mode`; the caller holds its lock (*lock_fd). */

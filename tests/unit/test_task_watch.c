@@ -159,7 +159,7 @@ int main(void)
 
 	ag_config_defaults(&cfg);
 	fx_path(cfg.state_dir, sizeof(cfg.state_dir), "%s/state", fx_tmpdir());
-	ag_store_open(&store, &cfg, &e);
+	ag_store_create(&store, &cfg, &e);
 	test_final_at_start(&w);
 	test_changes(&w);
 	test_lost_and_gone(&w);
