@@ -137,8 +137,9 @@ static void take_device(struct ag_device *out, const struct ag_esx_device *dev)
 	out->is_local = dev->is_local;
 }
 
-int ag_device_query(const struct ag_config *cfg, const char *id, struct ag_device *out,
-		    struct xp_error *err)
+/* The device list answer alone (n = 1) or with VAAI, extents and paths (Q_COUNT). */
+static int query(const struct ag_config *cfg, const char *id, int n, struct ag_device *out,
+		 struct xp_error *err)
 {
 	const char *const dev_list[] = { "storage", "core", "device", "list", "-d", id, NULL };
 	const char *const vaai[] = { "storage", "core", "device", "vaai", "status", "get", "-d", id,
@@ -160,7 +161,7 @@ int ag_device_query(const struct ag_config *cfg, const char *id, struct ag_devic
 	ag_esxcli_init(&c[Q_VAAI], cfg, vaai);
 	ag_esxcli_init(&c[Q_EXTENTS], cfg, extents);
 	ag_esxcli_init(&c[Q_PATHS], cfg, paths);
-	(void)ag_hostcmd_run_all(c, Q_COUNT, NULL);
+	(void)ag_hostcmd_run_all(c, (size_t)n, NULL);
 
 	if (c[Q_DEVICE].code == XP_OK)
 		rc = pick_device(&c[Q_DEVICE], id, &dev, &listed, err);
@@ -172,14 +173,14 @@ int ag_device_query(const struct ag_config *cfg, const char *id, struct ag_devic
 		goto out;
 	take_device(out, &dev);
 	/* The device exists: every other answer is needed, a failure is a failure. */
-	for (int i = Q_VAAI; i < Q_COUNT && rc == 0; i++)
+	for (int i = Q_VAAI; i < n && rc == 0; i++)
 		if (c[i].code != XP_OK)
 			rc = xp_error_set(err, (enum xp_code)c[i].code, "", "%s", c[i].err.message);
-	if (rc == 0)
+	if (rc == 0 && n == Q_COUNT)
 		rc = fill_vaai(out, &c[Q_VAAI], err);
-	if (rc == 0)
+	if (rc == 0 && n == Q_COUNT)
 		rc = fill_extents(out, &c[Q_EXTENTS], err);
-	if (rc == 0)
+	if (rc == 0 && n == Q_COUNT)
 		rc = fill_paths(out, &c[Q_PATHS], err);
 out:
 	for (int i = 0; i < Q_COUNT; i++)
@@ -193,6 +194,18 @@ out:
 		return rc;
 	}
 	return xp_error_clear(err);
+}
+
+int ag_device_query(const struct ag_config *cfg, const char *id, struct ag_device *out,
+		    struct xp_error *err)
+{
+	return query(cfg, id, Q_COUNT, out, err);
+}
+
+int ag_device_status(const struct ag_config *cfg, const char *id, struct ag_device *out,
+		     struct xp_error *err)
+{
+	return query(cfg, id, 1, out, err);
 }
 
 int ag_clone_write_counter(const struct ag_config *cfg, const char *id, uint64_t *value,

@@ -30,6 +30,14 @@ int ag_device_query(const struct ag_config *cfg, const char *id, struct ag_devic
 		    struct xp_error *err);
 
 /*
+ * The same without VAAI status, extents and paths (vaai_clone "unknown",
+ * backs_datastore "", paths 0): one esxcli call while the host lists the device,
+ * for polls that only need present and status (a detach waiting for "off").
+ */
+int ag_device_status(const struct ag_config *cfg, const char *id, struct ag_device *out,
+		     struct xp_error *err);
+
+/*
  * The target policy: TARGET_NOT_FOUND, TARGET_UNSAFE (backs a VMFS extent, not
  * "on", local device, ...), TARGET_TOO_SMALL (< min_bytes). Fills out when not NULL.
  */

@@ -220,7 +220,7 @@ static int wait_off(const struct ag_config *cfg, const char *id, struct xp_error
 	struct ag_device d;
 	int rc;
 
-	while ((rc = ag_device_query(cfg, id, &d, err)) == 0 && d.present &&
+	while ((rc = ag_device_status(cfg, id, &d, err)) == 0 && d.present &&
 	       strcmp(d.status, "off") != 0) {
 		if (ag_rescan_now_ms() >= deadline)
 			return xp_error_set(err, XP_TIMEOUT, "args.device",
