@@ -460,6 +460,18 @@ int xc_array_unmap(struct xc_array *a, const struct xc_lun *lun, const struct xc
 	return finish(a->drv->unmap(a->state, lun, target, err), err);
 }
 
+int xc_array_delete_host(struct xc_array *a, const struct xc_host_group *g,
+			 struct xclone_error *err)
+{
+	if (g == NULL || g->name[0] == '\0' || memchr(g->name, '\0', sizeof(g->name)) == NULL)
+		return xclone_error_set(err, XC_E_USAGE, "a host object to delete needs its name");
+	if (a->drv->delete_host == NULL)
+		return xclone_error_set(err, XC_E_USAGE,
+					"%s: xclone creates no host objects there, so deletes none",
+					a->drv->product);
+	return finish(a->drv->delete_host(a->state, g, err), err);
+}
+
 int xc_array_restore_mappings(struct xc_array *a, const struct xc_lun *lun,
 			      const struct xc_mapping_list *saved, struct xclone_error *err)
 {

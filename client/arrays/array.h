@@ -9,6 +9,8 @@
  *                                   created or completed when needed, reused when it exists
  *   xc_array_mappings(lun)          the groups the LUN is mapped to now
  *   xc_array_map / xc_array_unmap   idempotent: mapping twice or unmapping twice is success
+ *   xc_array_delete_host(group)     removes a host object the caller created; refused
+ *                                   (XC_E_CONFLICT) while a volume is mapped to it
  *   xc_array_restore_mappings       puts back mappings recorded earlier
  *   xc_array_close
  *
@@ -128,6 +130,13 @@ int xc_array_mappings(struct xc_array *a, const struct xc_lun *lun, struct xc_ma
 /* result (may be NULL) receives the mapping as the array made it (LUN number). */
 int xc_array_map(struct xc_array *a, const struct xc_lun *lun, const struct xc_mapping *target,
 		 struct xc_mapping *result, struct xclone_error *err);
+/*
+ * Deletes a host object ensure_host created (see array_driver.h's delete_host):
+ * 0 when gone (already gone included); XC_E_CONFLICT while a volume is mapped to
+ * it; XC_E_USAGE on a vendor whose ensure_host creates nothing.
+ */
+int xc_array_delete_host(struct xc_array *a, const struct xc_host_group *g,
+			 struct xclone_error *err);
 int xc_array_unmap(struct xc_array *a, const struct xc_lun *lun, const struct xc_mapping *target,
 		   struct xclone_error *err);
 /* Maps back every mapping of `saved` that is missing now, with its LUN number. */

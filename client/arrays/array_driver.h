@@ -57,6 +57,15 @@ struct xc_array_driver {
 		   struct xc_mapping *result, struct xclone_error *err);
 	int (*unmap)(void *state, const struct xc_lun *lun, const struct xc_mapping *target,
 		     struct xclone_error *err);
+	/*
+	 * Deletes host object g (as ensure_host returned it; the caller deletes only what
+	 * it created) together with what ensure_host made for it alone (its initiators,
+	 * a per-host group). 0 when deleted or already gone. XC_E_CONFLICT, deleting
+	 * nothing, while a volume is still mapped to it: another populate on the same
+	 * host may be using it. Never forces the array (no "delete while mapped" flags).
+	 * NULL: ensure_host never creates anything on this vendor.
+	 */
+	int (*delete_host)(void *state, const struct xc_host_group *g, struct xclone_error *err);
 	void (*close)(void *state);
 };
 

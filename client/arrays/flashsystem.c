@@ -164,6 +164,25 @@ static void fs_path(struct xc_strbuf *sb, const struct flashsystem *f, const cha
 	}
 }
 
+/* A removing command (rm*): removing twice only fails the second time, so it is safe
+ * to resend. The answer is the caller's to judge. */
+static int fs_send_rm(struct flashsystem *f, const char *command, const char *object,
+		      const char *body, struct xc_http_response *resp, struct xclone_error *err)
+{
+	struct xc_http_request req = {.method = XC_HTTP_POST, .idempotent = 1, .body = body};
+	struct xc_strbuf path;
+	int rc;
+
+	fs_path(&path, f, command, object);
+	req.path = xc_sb_str(&path);
+	if (req.path == NULL)
+		rc = xclone_error_set(err, XC_E_USAGE, "FlashSystem request path too long");
+	else
+		rc = xc_http_send(f->http, &req, resp, err);
+	xc_sb_free(&path);
+	return rc;
+}
+
 /* A read command (ls*, idempotent): 200 and JSON into *out. */
 static int fs_ls(struct flashsystem *f, const char *command, const char *object, const char *body,
 		 const char *what, cJSON **out, struct xclone_error *err)
@@ -939,9 +958,7 @@ static int fs_unmap(void *state, const struct xc_lun *lun, const struct xc_mappi
 		    struct xclone_error *err)
 {
 	struct flashsystem *f = state;
-	struct xc_http_request req = {.method = XC_HTTP_POST, .idempotent = 1};
 	struct xc_http_response resp = {0};
-	struct xc_strbuf path;
 	cJSON *body;
 	char *text = NULL;
 	long scsi = -1;
@@ -957,13 +974,8 @@ static int fs_unmap(void *state, const struct xc_lun *lun, const struct xc_mappi
 	if (rc == 0)
 		rc = xc_json_print(body, &text, err);
 	cJSON_Delete(body);
-	fs_path(&path, f, "rmvdiskhostmap", lun->id);
-	req.path = xc_sb_str(&path);
-	req.body = text;
-	/* removing a mapping twice only fails the second time: safe to resend */
 	if (rc == 0)
-		rc = xc_http_send(f->http, &req, &resp, err);
-	xc_sb_free(&path);
+		rc = fs_send_rm(f, "rmvdiskhostmap", lun->id, text, &resp, err);
 	free(text);
 	if (rc == 0 && resp.status != 200) {
 		struct xclone_error first;
@@ -974,6 +986,62 @@ static int fs_unmap(void *state, const struct xc_lun *lun, const struct xc_mappi
 		else if (fs_check_protection(f, lun, 1, err) == XC_E_CONFLICT)
 			rc = XC_E_CONFLICT; /* err says why: volume protection */
 		else if (err != NULL)
+			*err = first;
+	}
+	xc_http_response_free(&resp);
+	return rc;
+}
+
+/* ---- deleting a host ---- */
+
+/* How many volumes host `name` has mapped (lshostvdiskmap); -1 when the host is gone. */
+static int fs_host_maps(struct flashsystem *f, const char *name, int *count,
+			struct xclone_error *err)
+{
+	cJSON *hosts = NULL, *maps = NULL;
+	int rc = fs_list_hosts(f, name, &hosts, err);
+
+	*count = -1;
+	if (rc == 0 && cJSON_GetArraySize(hosts) > 0) {
+		rc = fs_ls(f, "lshostvdiskmap", xc_json_str(cJSON_GetArrayItem(hosts, 0), "id"), NULL,
+			   "listing the host's mappings", &maps, err);
+		if (rc == 0)
+			*count = cJSON_GetArraySize(maps);
+	}
+	cJSON_Delete(hosts);
+	cJSON_Delete(maps);
+	return rc;
+}
+
+/*
+ * rmhost <name>: the host goes with its ports, which ensure_host gave it. Never
+ * -force, which would remove its mappings too: a mapped host is refused here, and
+ * the array's own refusal (CMMVC5871E, a port in a mapping) means the same.
+ */
+static int fs_delete_host(void *state, const struct xc_host_group *g, struct xclone_error *err)
+{
+	struct flashsystem *f = state;
+	struct xc_http_response resp = {0};
+	int maps, rc = fs_host_maps(f, g->name, &maps, err);
+
+	if (rc || maps < 0)
+		return rc; /* gone already */
+	if (maps > 0)
+		return xclone_error_set(err, XC_E_CONFLICT,
+					"FlashSystem: host %s still has %d volume%s mapped; not deleted",
+					g->name, maps, maps == 1 ? "" : "s");
+	rc = fs_send_rm(f, "rmhost", g->name, "{}", &resp, err);
+	if (rc == 0 && resp.status != 200) {
+		struct xclone_error first;
+		int mapped_now = fs_says(&resp, "CMMVC5871E");
+		rc = fs_fail(f, &resp, &first, "deleting the host");
+		if (mapped_now) {
+			rc = XC_E_CONFLICT;
+			first.code = rc;
+		} else if (fs_host_maps(f, g->name, &maps, err) == 0 && maps < 0) {
+			rc = 0; /* "does not exist": a resend after a lost answer */
+		}
+		if (rc && err != NULL)
 			*err = first;
 	}
 	xc_http_response_free(&resp);
@@ -994,5 +1062,6 @@ const struct xc_array_driver xc_driver_flashsystem = {
 	.mappings = fs_mappings,
 	.map = fs_map,
 	.unmap = fs_unmap,
+	.delete_host = fs_delete_host,
 	.close = fs_close,
 };

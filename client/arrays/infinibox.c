@@ -911,6 +911,54 @@ static int ibox_unmap(void *state, const struct xc_lun *lun, const struct xc_map
 	return rc;
 }
 
+/* ---- deleting a host ---- */
+
+/*
+ * DELETE /hosts/<id>: its ports go with it. Refused while the host sees a LU (its
+ * own or its cluster's). Sent without approved=true, as iboxapi's DeleteHost does:
+ * the array asks approval (APPROVAL_REQUIRED) for a deletion that would disturb a
+ * host with LUNs, and xclone never approves that, so such an answer is the conflict.
+ */
+static int ibox_delete_host(void *state, const struct xc_host_group *g, struct xclone_error *err)
+{
+	struct ibox *b = state;
+	char path[96];
+	cJSON *lus = NULL, *out = NULL;
+	long id = 0;
+	int n, rc;
+
+	if (g->kind != XC_GROUP_HOST)
+		return xclone_error_set(err, XC_E_USAGE,
+					"InfiniBox: %s is a host cluster; xclone creates hosts only",
+					g->name);
+	rc = ibox_find(b, XC_GROUP_HOST, g->name, &id, err);
+	if (rc || id == 0)
+		return rc; /* gone already */
+	target_path(path, sizeof(path), XC_GROUP_HOST, id, "/luns");
+	rc = ibox_list(b, path, "listing the host's LUNs", &lus, err);
+	n = cJSON_GetArraySize(lus);
+	cJSON_Delete(lus);
+	if (rc == XC_E_NOT_FOUND)
+		return 0; /* deleted meanwhile */
+	if (rc)
+		return rc;
+	if (n > 0)
+		return xclone_error_set(err, XC_E_CONFLICT,
+					"InfiniBox: host %s still sees %d LUN%s; not deleted", g->name, n,
+					n == 1 ? "" : "s");
+	target_path(path, sizeof(path), XC_GROUP_HOST, id, "");
+	rc = ibox_send(b, XC_HTTP_DELETE, path, NULL, &out, err, "deleting the host");
+	if (rc == XC_E_NOT_FOUND) {
+		rc = 0; /* a resend after a lost answer */
+	} else if (rc && out != NULL && ibox_error_is(out, "APPROVAL_REQUIRED")) {
+		rc = XC_E_CONFLICT;
+		if (err != NULL)
+			err->code = rc;
+	}
+	cJSON_Delete(out);
+	return rc;
+}
+
 const struct xc_array_driver xc_driver_infinibox = {
 	.product = "infinibox",
 	.vendor = "Infinidat",
@@ -925,5 +973,6 @@ const struct xc_array_driver xc_driver_infinibox = {
 	.mappings = ibox_mappings,
 	.map = ibox_map,
 	.unmap = ibox_unmap,
+	.delete_host = ibox_delete_host,
 	.close = ibox_close,
 };

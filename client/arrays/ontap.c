@@ -26,6 +26,8 @@
 #define ONTAP_E_INITIATOR_IN_IGROUP "5374035"
 #define ONTAP_E_LUN_ALREADY_MAPPED "1254207"
 #define ONTAP_E_LUN_MAP_NOT_FOUND "5374922"
+#define ONTAP_E_IGROUP_NOT_FOUND "5374852"
+#define ONTAP_E_IGROUP_MAPPED "1254213"
 
 struct ontap {
 	struct xc_http *http;
@@ -833,6 +835,72 @@ static int ontap_unmap(void *state, const struct xc_lun *lun, const struct xc_ma
 	return rc;
 }
 
+/* ---- deleting an igroup ---- */
+
+/* The igroup named g with its LUN maps (an "expensive" field, so asked for); *ig NULL
+ * when there is none. */
+static int ontap_igroup_with_maps(struct ontap *o, const char *name, cJSON **records,
+				  const cJSON **ig, struct xclone_error *err)
+{
+	struct xc_strbuf path;
+	int rc;
+
+	ontap_path(&path, o, "protocols/san/igroups");
+	ontap_param(&path, "name", name);
+	ontap_param(&path, "fields", "uuid,name,lun_maps.lun.name");
+	rc = ontap_get_records(o, xc_sb_str(&path), "listing the igroup's LUN maps", records, err);
+	xc_sb_free(&path);
+	*ig = rc == 0 ? cJSON_GetArrayItem(*records, 0) : NULL;
+	return rc;
+}
+
+/* DELETE /api/protocols/san/igroups/{uuid}: the igroup's initiators go with it.
+ * Refused while the igroup has LUN maps; allow_delete_while_mapped is never sent. */
+static int ontap_delete_host(void *state, const struct xc_host_group *g, struct xclone_error *err)
+{
+	struct ontap *o = state;
+	struct xc_http_response resp;
+	struct xc_strbuf path;
+	cJSON *records = NULL;
+	const cJSON *ig, *maps;
+	char code[32];
+	int rc = ontap_igroup_with_maps(o, g->name, &records, &ig, err);
+
+	if (rc || ig == NULL) {
+		cJSON_Delete(records);
+		return rc; /* no such igroup: already gone */
+	}
+	maps = cJSON_GetObjectItemCaseSensitive(ig, "lun_maps");
+	if (cJSON_GetArraySize(maps) > 0) {
+		rc = xclone_error_set(err, XC_E_CONFLICT,
+				      "ONTAP: igroup %s is still mapped to %d LUN(s) (%s); not deleted",
+				      g->name, cJSON_GetArraySize(maps),
+				      xc_json_text(cJSON_GetArrayItem(maps, 0), "lun.name"));
+		cJSON_Delete(records);
+		return rc;
+	}
+	xc_sb_init(&path);
+	xc_sb_add(&path, "/api/protocols/san/igroups/");
+	xc_sb_add_escaped(&path, xc_json_text(ig, "uuid"));
+	cJSON_Delete(records);
+	rc = ontap_send(o, XC_HTTP_DELETE, xc_sb_str(&path), NULL, &resp, err);
+	xc_sb_free(&path);
+	if (rc == 0 && resp.status != 200 && resp.status != 204) {
+		ontap_error_code(&resp, code, sizeof(code));
+		/* gone already (a resent DELETE whose first answer was lost): the goal */
+		if (strcmp(code, ONTAP_E_IGROUP_NOT_FOUND) != 0)
+			rc = ontap_fail(o, &resp, err, "deleting the igroup");
+		/* mapped between our check and the DELETE */
+		if (strcmp(code, ONTAP_E_IGROUP_MAPPED) == 0) {
+			rc = XC_E_CONFLICT;
+			if (err != NULL)
+				err->code = XC_E_CONFLICT;
+		}
+	}
+	xc_http_response_free(&resp);
+	return rc;
+}
+
 const struct xc_array_driver xc_driver_ontap = {
 	.product = "ontap",
 	.vendor = "NetApp",
@@ -844,5 +912,6 @@ const struct xc_array_driver xc_driver_ontap = {
 	.mappings = ontap_mappings,
 	.map = ontap_map,
 	.unmap = ontap_unmap,
+	.delete_host = ontap_delete_host,
 	.close = ontap_close,
 };

@@ -969,6 +969,10 @@ static int pflex_unmap(void *state, const struct xc_lun *lun, const struct xc_ma
 	return rc;
 }
 
+/* No delete_host: an SDC registers itself with the MDM when it is installed, and
+ * ensure_host only finds it (and approves it in restricted mode, a flag on the SDC,
+ * not an object); it creates nothing, so there is nothing of xclone's to delete.
+ * Removing an SDC would cut the ESXi host off from every PowerFlex volume. */
 const struct xc_array_driver xc_driver_powerflex = {
 	.product = "powerflex",
 	.vendor = "Dell",

@@ -1390,6 +1390,67 @@ static int pmax_unmap(void *state, const struct xc_lun *lun, const struct xc_map
 	return 0;
 }
 
+/* ---- deleting a host ---- */
+
+/* Why host h may not go: a masking view presents its storage group to it, or a
+ * host group (someone else's doing: ensure_host makes none) holds it. "" when free. */
+static void pmax_host_use(const cJSON *h, char *why, size_t size)
+{
+	const cJSON *views = cJSON_GetObjectItemCaseSensitive(h, "maskingview");
+	const cJSON *groups = cJSON_GetObjectItemCaseSensitive(h, "hostGroup");
+	long n = 0;
+
+	why[0] = '\0';
+	if (cJSON_GetArraySize(views) > 0)
+		snprintf(why, size, "masking view %s presents volumes to it",
+			 cJSON_IsString(cJSON_GetArrayItem(views, 0))
+				 ? cJSON_GetArrayItem(views, 0)->valuestring
+				 : "?");
+	else if (xc_json_long(h, "num_of_masking_views", &n) == 0 && n > 0)
+		snprintf(why, size, "%ld masking view(s) present volumes to it", n);
+	else if (cJSON_GetArraySize(groups) > 0)
+		snprintf(why, size, "it is in host group %s",
+			 cJSON_IsString(cJSON_GetArrayItem(groups, 0))
+				 ? cJSON_GetArrayItem(groups, 0)->valuestring
+				 : "?");
+}
+
+/*
+ * ensure_host makes one thing, the host (initiator group) with its initiators;
+ * map's storage groups and masking views are unmap's to remove. So: DELETE
+ * host/<name>, refused while any masking view or host group still uses it.
+ */
+static int pmax_delete_host(void *state, const struct xc_host_group *g, struct xclone_error *err)
+{
+	struct pmax *p = state;
+	char why[160];
+	cJSON *h = NULL;
+	int rc;
+
+	if (g->kind != XC_GROUP_HOST)
+		return xclone_error_set(err, XC_E_USAGE,
+					"PowerMax: %s is a host group; xclone creates hosts only",
+					g->name);
+	rc = pmax_get_object(p, "host", g->name, "reading the host", &h, err);
+	if (rc == XC_E_NOT_FOUND)
+		return 0;
+	if (rc == 0)
+		pmax_host_use(h, why, sizeof(why));
+	cJSON_Delete(h);
+	if (rc)
+		return rc;
+	if (why[0] != '\0')
+		return xclone_error_set(err, XC_E_CONFLICT, "PowerMax: host %s is in use (%s); not"
+					" deleted", g->name, why);
+	rc = pmax_delete(p, "host", g->name, "deleting the host", err);
+	/* in a view or group since the check: the array's refusal is the same conflict */
+	if (rc == XC_E_REMOTE && err != NULL &&
+	    (strcasestr(err->message, "masking view") != NULL ||
+	     strcasestr(err->message, "host group") != NULL))
+		rc = err->code = XC_E_CONFLICT;
+	return rc;
+}
+
 const struct xc_array_driver xc_driver_powermax = {
 	.product = "powermax",
 	.vendor = "Dell",
@@ -1403,5 +1464,6 @@ const struct xc_array_driver xc_driver_powermax = {
 	.mappings = pmax_mappings,
 	.map = pmax_map,
 	.unmap = pmax_unmap,
+	.delete_host = pmax_delete_host,
 	.close = pmax_close,
 };

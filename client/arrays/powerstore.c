@@ -1305,6 +1305,69 @@ static int ps_unmap(void *state, const struct xc_lun *lun, const struct xc_mappi
 	return rc;
 }
 
+/* ---- deleting a host ---- */
+
+/* Whether a volume reaches host t: attached to it or to its host group. */
+static int ps_host_in_use(struct ps *p, const struct ps_target *t, int *in_use,
+			  struct xclone_error *err)
+{
+	cJSON *rows = NULL;
+	int rc = ps_list_maps(p, NULL, "host_id", t->id, &rows, err);
+
+	*in_use = rc == 0 && cJSON_GetArraySize(rows) > 0;
+	cJSON_Delete(rows);
+	if (rc == 0 && !*in_use && t->group_id[0] != '\0') {
+		rc = ps_list_maps(p, NULL, "host_group_id", t->group_id, &rows, err);
+		*in_use = rc == 0 && cJSON_GetArraySize(rows) > 0;
+		cJSON_Delete(rows);
+	}
+	return rc;
+}
+
+/* DELETE host/<id>: its initiators go with it. ensure_host makes hosts only, never
+ * host groups, so a group g is not ours to delete. Deleting twice only earns a 404,
+ * which is the goal reached: safe to resend. */
+static int ps_delete_host(void *state, const struct xc_host_group *g, struct xclone_error *err)
+{
+	struct ps *p = state;
+	struct ps_target t;
+	struct xc_mapping target = {0};
+	struct xc_http_response resp;
+	struct xc_strbuf path;
+	int found = 0, in_use = 0, rc;
+
+	if (g->kind != XC_GROUP_HOST)
+		return xclone_error_set(err, XC_E_USAGE,
+					"PowerStore: %s is a host group; xclone creates hosts only",
+					g->name);
+	target.kind = XC_GROUP_HOST;
+	snprintf(target.group, sizeof(target.group), "%s", g->name);
+	rc = ps_find_target(p, &target, &t, &found, err);
+	if (rc == 0 && found)
+		rc = ps_host_in_use(p, &t, &in_use, err);
+	if (rc || !found)
+		return rc; /* not found: already gone */
+	if (in_use)
+		return xclone_error_set(err, XC_E_CONFLICT,
+					"PowerStore: host %s still sees volumes (attached to it"
+					" or to its host group); not deleted",
+					g->name);
+	ps_instance_path(&path, "host", t.id, NULL);
+	rc = ps_send(p, XC_HTTP_DELETE, xc_sb_str(&path), NULL, 1, &resp, err);
+	xc_sb_free(&path);
+	if (rc == 0 && resp.status != 204 && resp.status != 200 && resp.status != 404) {
+		rc = ps_fail(p, &resp, err, "deleting the host");
+		/* attached meanwhile: the array's refusal (422) is the same conflict */
+		if (resp.status == 422) {
+			rc = XC_E_CONFLICT;
+			if (err != NULL)
+				err->code = rc;
+		}
+	}
+	xc_http_response_free(&resp);
+	return rc;
+}
+
 const struct xc_array_driver xc_driver_powerstore = {
 	.product = "powerstore",
 	.vendor = "Dell",
@@ -1317,5 +1380,6 @@ const struct xc_array_driver xc_driver_powerstore = {
 	.mappings = ps_mappings,
 	.map = ps_map,
 	.unmap = ps_unmap,
+	.delete_host = ps_delete_host,
 	.close = ps_close,
 };

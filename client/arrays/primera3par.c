@@ -31,6 +31,7 @@
 /* WSAPI error codes this driver acts on (HP 3PAR WSAPI 1.3.1, tables 5 and 6). */
 #define P3_E_INV_SESS_KEY 6
 #define P3_E_EXISTENT_HOST 16
+#define P3_E_NON_EXISTENT_HOST 17
 #define P3_E_EXISTENT_LUN 18
 #define P3_E_NON_EXISTENT_VLUN 19
 /* Numbers from python-3parclient (not in the guide's tables): a name the array
@@ -1072,6 +1073,70 @@ static int p3_unmap(void *state, const struct xc_lun *lun, const struct xc_mappi
 	return first_rc;
 }
 
+/* ---- deleting a host ---- */
+
+/* Whether any VLUN (template or active) names host `name`; *volume: the first one's.
+ * All VLUNs are listed: a query by host would need 3.2.1 MU2, and this runs once. */
+static int p3_host_exported(struct p3 *p, const char *name, int *exported, char *volume,
+			    size_t size, struct xclone_error *err)
+{
+	cJSON *members = NULL;
+	const cJSON *v;
+	int rc = p3_get_members(p, "/api/v1/vluns", "listing VLUNs", &members, err);
+
+	*exported = 0;
+	cJSON_ArrayForEach(v, (rc == 0 ? members : NULL))
+	{
+		const char *h = xc_json_str(v, "hostname");
+		if (h != NULL && strcmp(h, name) == 0) {
+			*exported = 1;
+			snprintf(volume, size, "%s", xc_json_text(v, "volumeName"));
+			break;
+		}
+	}
+	cJSON_Delete(members);
+	return rc;
+}
+
+/* DELETE /api/v1/hosts/<name>: its FC and iSCSI paths go with it; ensure_host makes
+ * no host set. Refused while exported; the array's own 409s (EXPORTED_VLUN,
+ * HOST_IN_SET: a set member is someone else's grouping) mean the same. */
+static int p3_delete_host(void *state, const struct xc_host_group *g, struct xclone_error *err)
+{
+	struct p3 *p = state;
+	struct xc_http_response resp;
+	struct xc_strbuf path;
+	char volume[P3_NAME_MAX + 1] = "";
+	int exported = 0, rc;
+
+	if (g->kind != XC_GROUP_HOST)
+		return xclone_error_set(err, XC_E_USAGE,
+					"3PAR/Primera: %s is a host set; xclone makes and deletes"
+					" hosts only",
+					g->name);
+	if ((rc = p3_host_exported(p, g->name, &exported, volume, sizeof(volume), err)))
+		return rc;
+	if (exported)
+		return xclone_error_set(err, XC_E_CONFLICT,
+					"3PAR/Primera: host %s still has volume %s exported to it;"
+					" not deleted",
+					g->name, volume);
+	p3_path(&path, "hosts", g->name);
+	rc = p3_send(p, XC_HTTP_DELETE, xc_sb_str(&path), NULL, &resp, err);
+	xc_sb_free(&path);
+	if (rc == 0 && resp.status != 200 && resp.status != 204 &&
+	    !(resp.status == 404 && p3_code(&resp) == P3_E_NON_EXISTENT_HOST)) {
+		rc = p3_fail(p, &resp, err, "deleting the host");
+		if (resp.status == 409) {
+			rc = XC_E_CONFLICT;
+			if (err != NULL)
+				err->code = XC_E_CONFLICT;
+		}
+	}
+	xc_http_response_free(&resp);
+	return rc;
+}
+
 const struct xc_array_driver xc_driver_primera3par = {
 	.product = "primera3par",
 	.vendor = "HPE",
@@ -1083,5 +1148,6 @@ const struct xc_array_driver xc_driver_primera3par = {
 	.mappings = p3_mappings,
 	.map = p3_map,
 	.unmap = p3_unmap,
+	.delete_host = p3_delete_host,
 	.close = p3_close,
 };

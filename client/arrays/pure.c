@@ -1059,6 +1059,76 @@ static int pure_unmap(void *state, const struct xc_lun *lun, const struct xc_map
 	return rc;
 }
 
+/* ---- deleting a host ---- */
+
+/* How many connections host `name` has, private or shared through its host group
+ * (GET /connections?host_names= lists both); XC_E_NOT_FOUND when the host is gone. */
+static int pure_host_connections(struct pure *p, const char *name, int *count, char *volume,
+				 size_t size, struct xclone_error *err)
+{
+	struct xc_strbuf path;
+	cJSON *items = NULL;
+	int rc;
+
+	pure_path(&path, p, "connections");
+	pure_param(&path, "host_names", name);
+	rc = pure_get_items(p, xc_sb_str(&path), "listing the host's connections", &items, err);
+	xc_sb_free(&path);
+	if (rc)
+		return rc;
+	*count = cJSON_GetArraySize(items);
+	snprintf(volume, size, "%s", *count > 0 ? xc_json_text(cJSON_GetArrayItem(items, 0),
+								  "volume.name")
+						 : "");
+	cJSON_Delete(items);
+	return 0;
+}
+
+/* DELETE /hosts?names=<h>: the host's IQNs/WWNs/NQNs go with it. ensure_host makes no
+ * host group, so there is none to delete. Refused while any volume is connected. */
+static int pure_delete_host(void *state, const struct xc_host_group *g, struct xclone_error *err)
+{
+	struct pure *p = state;
+	struct xc_http_response resp = {0};
+	struct xc_strbuf path;
+	char volume[256];
+	int count = 0, connected, rc;
+
+	if (g->kind != XC_GROUP_HOST)
+		return xclone_error_set(err, XC_E_USAGE,
+					"FlashArray: %s is a host group; xclone makes and deletes hosts only",
+					g->name);
+	rc = pure_host_connections(p, g->name, &count, volume, sizeof(volume), err);
+	if (rc == XC_E_NOT_FOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (count > 0)
+		return xclone_error_set(err, XC_E_CONFLICT,
+					"FlashArray: host %s still has %d volume connection(s) (%s);"
+					" not deleted",
+					g->name, count, volume);
+	pure_path(&path, p, "hosts");
+	pure_param(&path, "names", g->name);
+	rc = pure_send(p, XC_HTTP_DELETE, xc_sb_str(&path), NULL, &resp, err);
+	xc_sb_free(&path);
+	if (rc)
+		return rc;
+	if (resp.status == 200 || resp.status == 204) {
+		xc_http_response_free(&resp);
+		return 0;
+	}
+	/* Connected between our check and the DELETE: the array's own refusal. */
+	connected = resp.status == 400 && pure_says(&resp, "connect");
+	rc = pure_fail(p, &resp, err, "deleting the host");
+	xc_http_response_free(&resp);
+	if (rc == XC_E_NOT_FOUND)
+		return 0; /* already gone: the goal is reached */
+	if (connected && err != NULL)
+		err->code = XC_E_CONFLICT;
+	return connected ? XC_E_CONFLICT : rc;
+}
+
 const struct xc_array_driver xc_driver_pure = {
 	.product = "pureFlashArray",
 	.vendor = "Pure Storage",
@@ -1070,5 +1140,6 @@ const struct xc_array_driver xc_driver_pure = {
 	.mappings = pure_mappings,
 	.map = pure_map,
 	.unmap = pure_unmap,
+	.delete_host = pure_delete_host,
 	.close = pure_close,
 };

@@ -477,6 +477,29 @@ static int vsp_write(struct vantara *v, const struct vsp_write *w, cJSON **job,
 	return vsp_job_wait(v, answer, job, w->what, err);
 }
 
+/* A DELETE and its job. "The object does not exist" (a resend after a lost answer,
+ * or gone meanwhile) is the goal reached. */
+static int vsp_delete(struct vantara *v, const char *path, const char *what,
+		      struct xclone_error *err)
+{
+	struct vsp_write w = {XC_HTTP_DELETE, path, NULL, what, NULL, NULL};
+	cJSON *job = NULL, *sync = NULL;
+	struct vsp_error e;
+	long status;
+	int rc = vsp_write(v, &w, &job, &status, &sync, err);
+
+	if (rc == 0 && (job != NULL || sync != NULL)) {
+		int failed = job != NULL ? vsp_job_failed(job, &e) : 1;
+		if (sync != NULL)
+			vsp_error_fields(sync, &e);
+		if (failed && !vsp_error_is_gone(&e))
+			rc = vsp_fail_with(v, sync ? status : 409, &e, err, what);
+	}
+	cJSON_Delete(job);
+	cJSON_Delete(sync);
+	return rc;
+}
+
 /* ---- open, info, close ---- */
 
 static void vsp_close(void *state)
@@ -901,20 +924,27 @@ static long inventory_find(const struct vsp_inventory *inv, const char *port, in
 /* The initiators host group hg registers: each one is passed to fn (as listed). */
 typedef void (*vsp_initiator_fn)(void *ctx, const char *text);
 
+/* "<collection>?portId=<port>&hostGroupNumber=<n>": what one host group holds. */
+static void hg_list_path(struct xc_strbuf *sb, const char *collection, const struct vsp_hg *hg)
+{
+	char number[16];
+
+	snprintf(number, sizeof(number), "%d", hg->number);
+	xc_sb_init(sb);
+	xc_sb_add(sb, collection);
+	vsp_param(sb, "portId", hg->port);
+	vsp_param(sb, "hostGroupNumber", number);
+}
+
 static int hg_initiators(struct vantara *v, const struct vsp_hg *hg, vsp_initiator_fn fn,
 			 void *ctx, struct xclone_error *err)
 {
 	struct xc_strbuf path;
-	char number[16];
 	cJSON *holder = NULL;
 	const cJSON *data, *item;
 	int rc;
 
-	snprintf(number, sizeof(number), "%d", hg->number);
-	xc_sb_init(&path);
-	xc_sb_add(&path, hg->iscsi ? VSP_OBJ "/host-iscsis" : VSP_OBJ "/host-wwns");
-	vsp_param(&path, "portId", hg->port);
-	vsp_param(&path, "hostGroupNumber", number);
+	hg_list_path(&path, hg->iscsi ? VSP_OBJ "/host-iscsis" : VSP_OBJ "/host-wwns", hg);
 	rc = vsp_list(v, xc_sb_str(&path), "listing a host group's initiators", &holder, &data, err);
 	xc_sb_free(&path);
 	if (rc)
@@ -1649,25 +1679,107 @@ static int vsp_unmap(void *state, const struct xc_lun *lun, const struct xc_mapp
 	for (size_t k = 0; rc == 0 && k < paths.n; k++) {
 		const struct vsp_hg *g = &inv.hgs[paths.items[k].hg];
 		char path[128];
-		struct vsp_write w = {XC_HTTP_DELETE, path, NULL, "deleting an LU path", NULL, NULL};
-		cJSON *job = NULL, *sync = NULL;
-		struct vsp_error e;
-		long status;
 		if (!set_has(&s, paths.items[k].hg))
 			continue;
 		snprintf(path, sizeof(path), VSP_OBJ "/luns/%s,%d,%ld", g->port, g->number,
 			 paths.items[k].lun);
-		rc = vsp_write(v, &w, &job, &status, &sync, err);
-		if (rc == 0 && (job != NULL || sync != NULL)) {
-			int failed = job != NULL ? vsp_job_failed(job, &e) : 1;
-			if (sync != NULL)
-				vsp_error_fields(sync, &e);
-			/* gone already (a resend after a lost answer) is the goal */
-			if (failed && !vsp_error_is_gone(&e))
-				rc = vsp_fail_with(v, sync ? status : 409, &e, err, "deleting an LU path");
+		rc = vsp_delete(v, path, "deleting an LU path", err);
+	}
+	inventory_free(&inv);
+	return rc;
+}
+
+/* ---- deleting a host ---- */
+
+/* How many LU paths host group hg has (GET /luns of it); -1 when it is gone. */
+static int hg_path_count(struct vantara *v, const struct vsp_hg *hg, int *count,
+			 struct xclone_error *err)
+{
+	struct xc_strbuf path;
+	struct xclone_error lookup;
+	cJSON *holder = NULL;
+	const cJSON *data;
+	int rc;
+
+	*count = -1;
+	hg_list_path(&path, VSP_OBJ "/luns", hg);
+	rc = vsp_list(v, xc_sb_str(&path), "listing a host group's LU paths", &holder, &data, &lookup);
+	xc_sb_free(&path);
+	if (rc == 0)
+		*count = cJSON_GetArraySize(data);
+	else if (rc != XC_E_NOT_FOUND && err != NULL)
+		*err = lookup;
+	cJSON_Delete(holder);
+	return rc == XC_E_NOT_FOUND ? 0 : rc;
+}
+
+/* The host groups ensure_host made for host object `name`: every host group of that
+ * name. The caller deletes only a host object it created, one whose name was new:
+ * then each host group of that name is one ensure_host created, none predates it.
+ * Empty when none is left. */
+static int made_for(struct vantara *v, const struct vsp_inventory *inv, const char *name,
+		    struct vsp_set *s, struct xclone_error *err)
+{
+	struct xclone_error lookup;
+	int rc;
+
+	/* a list of ids names host groups of several names, which ensure_host only reuses:
+	 * it creates host groups under one name. HOSTGROUP_ID_LIST: it creates none. */
+	if (v->hostgroup_list != NULL || strchr(name, ',') != NULL)
+		return xclone_error_set(err, XC_E_USAGE,
+					"Vantara: host object %.100s is host groups xclone did not"
+					" create (%s); none deleted",
+					name, v->hostgroup_list ? "HOSTGROUP_ID_LIST names them"
+								: "they have several names");
+	rc = set_of_name(inv, name, s, &lookup);
+	if (rc == XC_E_NOT_FOUND) {
+		s->n = 0;
+		return 0;
+	}
+	if (rc && err != NULL)
+		*err = lookup;
+	for (size_t k = 0; rc == 0 && k < s->n; k++)
+		if (inv->hgs[s->idx[k]].number == 0)
+			rc = xclone_error_set(err, XC_E_USAGE,
+					      "Vantara: %s,0 is port %s's default host group, which"
+					      " xclone never creates; none deleted",
+					      inv->hgs[s->idx[k]].port, inv->hgs[s->idx[k]].port);
+	return rc;
+}
+
+/*
+ * DELETE /host-groups/<port>,<number> for each host group ensure_host made for the
+ * host: its WWNs / iSCSI names go with it. In use, and refused before anything is
+ * deleted, while any of them has an LU path; the array's own refusal of a host group
+ * with LU paths is the same conflict.
+ */
+static int vsp_delete_host(void *state, const struct xc_host_group *g, struct xclone_error *err)
+{
+	struct vantara *v = state;
+	struct vsp_inventory inv;
+	struct vsp_set s = {0};
+	int paths = 0, rc = inventory_load(v, &inv, NULL, 0, err);
+
+	if (rc == 0)
+		rc = made_for(v, &inv, g->name, &s, err);
+	for (size_t k = 0; rc == 0 && k < s.n; k++) {
+		const struct vsp_hg *hg = &inv.hgs[s.idx[k]];
+		if ((rc = hg_path_count(v, hg, &paths, err)) == 0 && paths > 0)
+			rc = xclone_error_set(err, XC_E_CONFLICT,
+					      "Vantara: host group %s,%d of %s still has %d LU path%s;"
+					      " nothing deleted",
+					      hg->port, hg->number, g->name, paths, paths == 1 ? "" : "s");
+	}
+	for (size_t k = 0; rc == 0 && k < s.n; k++) {
+		const struct vsp_hg *hg = &inv.hgs[s.idx[k]];
+		char path[96];
+		snprintf(path, sizeof(path), VSP_OBJ "/host-groups/%s,%d", hg->port, hg->number);
+		rc = vsp_delete(v, path, "deleting a host group", err);
+		if (rc && hg_path_count(v, hg, &paths, NULL) == 0 && paths > 0) {
+			rc = XC_E_CONFLICT; /* an LU path added meanwhile */
+			if (err != NULL)
+				err->code = rc;
 		}
-		cJSON_Delete(job);
-		cJSON_Delete(sync);
 	}
 	inventory_free(&inv);
 	return rc;
@@ -1688,5 +1800,6 @@ const struct xc_array_driver xc_driver_vantara = {
 	.mappings = vsp_mappings,
 	.map = vsp_map,
 	.unmap = vsp_unmap,
+	.delete_host = vsp_delete_host,
 	.close = vsp_close,
 };

@@ -391,6 +391,18 @@ void pop_array_cleanup(struct pop_run *run, struct pop_disk *d)
 	}
 }
 
+/* Journals that the host object we created stays on the array, and why. */
+static void leave_group(struct pop_run *run, const char *reason)
+{
+	struct xclone_error err = { 0 };
+	cJSON *data = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(data, "removed", false);
+	cJSON_AddStringToObject(data, "reason", reason);
+	if (pop_record(run, NULL, STEP_HOST_RELEASE, MARK_DONE, data, &err) == 0)
+		run->group_owned = false;
+}
+
 void pop_array_release_group(struct pop_run *run)
 {
 	struct xclone_error err = { 0 };
@@ -406,11 +418,7 @@ void pop_array_release_group(struct pop_run *run)
 		pop_warn(run, "host object %s was created on the array by this populate and is left"
 			      " in place (the array layer cannot remove host objects yet)",
 			 run->group.name);
-		data = cJSON_CreateObject();
-		cJSON_AddBoolToObject(data, "removed", false);
-		cJSON_AddStringToObject(data, "reason", "unsupported by the array layer");
-		if (pop_record(run, NULL, STEP_HOST_RELEASE, MARK_DONE, data, &err) == 0)
-			run->group_owned = false;
+		leave_group(run, "unsupported by the array layer");
 		return;
 	}
 	if (!run->array_open || run->array_dead)
@@ -418,6 +426,13 @@ void pop_array_release_group(struct pop_run *run)
 	if (pop_record(run, NULL, STEP_HOST_RELEASE, MARK_INTENT, NULL, &err) != 0)
 		return;
 	rc = run->be.array_remove_host(run->be.ctx, &run->group, &err);
+	if (rc == XC_E_CONFLICT) {
+		/* Another populate on this host reused it and still has a LUN mapped. */
+		pop_warn(run, "host object %s was created by this populate but is left in place:"
+			      " %s", run->group.name, err.message);
+		leave_group(run, "a volume is still mapped to it");
+		return;
+	}
 	if (rc != 0) {
 		pop_warn(run, "cannot remove host object %s: %s", run->group.name, err.message);
 		(void)pop_record(run, NULL, STEP_HOST_RELEASE, MARK_FAILED, NULL, &err);

@@ -378,6 +378,14 @@ static int array_ensure_host(void *ctx, const struct xc_host_request *req,
 	LOCKED(r, xc_array_ensure_host(r->array, req, out, err));
 }
 
+static int array_remove_host(void *ctx, const struct xc_host_group *group,
+			     struct xclone_error *err)
+{
+	struct real *r = ctx;
+
+	LOCKED(r, xc_array_delete_host(r->array, group, err));
+}
+
 static int array_mappings(void *ctx, const struct xc_lun *lun, struct xc_mapping_list *out,
 			  struct xclone_error *err)
 {
@@ -457,9 +465,7 @@ int pop_backend_real(const struct xclone_populate_options *opt, struct pop_backe
 		.array_map = array_map,
 		.array_unmap = array_unmap,
 		.array_restore = array_restore,
-		/* GAP: the array layer (array.h) has no call to delete a host object or
-		 * remove initiators; the engine reports what it leaves instead. */
-		.array_remove_host = NULL,
+		.array_remove_host = array_remove_host,
 	};
 	return 0;
 }

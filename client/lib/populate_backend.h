@@ -69,7 +69,10 @@ struct pop_backend {
 			   struct xclone_error *err);
 	int (*array_restore)(void *ctx, const struct xc_lun *lun,
 			     const struct xc_mapping_list *saved, struct xclone_error *err);
-	/* Removes a host object we created; NULL when the array layer cannot. */
+	/*
+	 * Removes a host object we created: 0 when gone, XC_E_CONFLICT while a volume
+	 * is still mapped to it (left in place); NULL when the backend cannot.
+	 */
 	int (*array_remove_host)(void *ctx, const struct xc_host_group *group,
 				 struct xclone_error *err);
 };

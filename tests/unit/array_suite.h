@@ -235,6 +235,61 @@ static inline void suite_case_hosts_listed(struct xc_array *a, const struct suit
 		xc_host_list_free(&list);
 }
 
+/* Whether xc_array_hosts lists a group of that name (-1: the listing failed). */
+static inline int suite_host_listed(struct xc_array *a, const char *name)
+{
+	struct xc_host_list list;
+	struct xclone_error err = {0};
+	int found = 0;
+
+	if (xc_array_hosts(a, &list, &err) != 0)
+		return -1;
+	for (size_t i = 0; i < list.n; i++)
+		found |= strcmp(list.items[i].name, name) == 0;
+	xc_host_list_free(&list);
+	return found;
+}
+
+/*
+ * delete_host's contract (array_driver.h): a host object made by ensure_host for
+ * initiators the array has not seen is refused (XC_E_CONFLICT, nothing deleted)
+ * while a LUN is mapped to it, deleted once unmapped, and deleting it again is
+ * success. The initiators must be new to the simulated array.
+ */
+static inline void suite_case_delete_host(struct xc_array *a, const struct xc_lun *lun,
+					  const char *name, const char *const *initiators,
+					  size_t n_initiators)
+{
+	struct xc_host_request req = {name, initiators, n_initiators};
+	struct xc_host_group g;
+	struct xc_mapping target;
+	struct xclone_error err = {0};
+	int rc;
+
+	rc = xc_array_ensure_host(a, &req, &g, &err);
+	ok(rc == 0 && suite_host_listed(a, g.name) == 1, "delete_host set-up: host object %s made: %s",
+	   g.name, err.message);
+	if (rc != 0)
+		return;
+	target = (struct xc_mapping){.kind = g.kind, .lun_id = -1};
+	snprintf(target.group, sizeof(target.group), "%s", g.name);
+	rc = xc_array_map(a, lun, &target, NULL, &err);
+	ok(rc == 0, "delete_host set-up: a LUN mapped to it: %s", err.message);
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == XC_E_CONFLICT && suite_host_listed(a, g.name) == 1,
+	   "delete_host while a LUN is mapped: XC_E_CONFLICT, host kept (rc %d: %s)", rc, err.message);
+	rc = xc_array_unmap(a, lun, &target, &err);
+	ok(rc == 0, "delete_host set-up: unmapped: %s", err.message);
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == 0 && suite_host_listed(a, g.name) == 0, "delete_host once unmapped: gone (%s)",
+	   err.message);
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == 0, "delete_host again: already gone is success (%s)", err.message);
+	rc = xc_array_ensure_host(a, &req, &g, &err);
+	ok(rc == 0 && suite_host_listed(a, g.name) == 1 && xc_array_delete_host(a, &g, &err) == 0 &&
+	   suite_host_listed(a, g.name) == 0, "made again and deleted again: %s", err.message);
+}
+
 /* Where a map fault case aims: the array and which request of the map the fault
  * hits, the LUN and target, and how the test sees the target's mapping in the
  * simulator (1 = made, 0 = absent, anything else = half made). */

@@ -427,6 +427,43 @@ static void test_tokens_and_faults(struct xc_array *a)
 			    (const char *const[]){PASSWORD}, 1);
 }
 
+/* delete_host: the common contract (rmhost, after lshostvdiskmap), plus the array's
+ * own refusal of a mapped host (CMMVC5871E) taken as the same conflict. */
+static void test_delete_host(struct xc_array *a)
+{
+	struct xc_pv pv = {.name = "pvc-1111", .volume_handle = "SVC:14;" UID_1};
+	const char *fresh[] = {"iqn.1998-01.com.vmware:esx-del-7c1d",
+			       "fc.20000025b5de0001:20000025b5de0002"};
+	struct xc_host_group g = {.kind = XC_GROUP_HOST};
+	struct xc_lun lun;
+	struct xclone_error err = {0};
+	int rc;
+
+	rc = xc_array_resolve(a, &pv, &lun, &err);
+	if (!ok(rc == 0, "delete_host: resolve pvc-1111: %s", err.message))
+		return;
+	suite_case_delete_host(a, &lun, "esx-del", fresh, 2);
+	ok(simarray_count_requests(&sim, "fs1", "POST", "/rmhost/esx-del") >= 2,
+	   "deleted with POST /rest/v1/rmhost/<name>");
+
+	snprintf(g.name, sizeof(g.name), "esx-existing");
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == XC_E_CONFLICT && suite_host_listed(a, "esx-existing") == 1,
+	   "a host with a volume mapped (pvc-busy): XC_E_CONFLICT, kept: %s", err.message);
+
+	struct xc_host_request req = {.name = "esx-del2", .initiators = fresh, .n_initiators = 1};
+	rc = xc_array_ensure_host(a, &req, &g, &err);
+	simarray_fault(&sim, "{\"array\": \"fs1\", \"path\": \"/rmhost/\", \"action\": \"status\","
+			     " \"status\": 409, \"message\": \"CMMVC5871E The action failed because"
+			     " one or more of the configured port names is in a mapping.\"}");
+	rc = rc ? rc : xc_array_delete_host(a, &g, &err);
+	ok(rc == XC_E_CONFLICT && strstr(err.message, "CMMVC5871E") &&
+		   suite_host_listed(a, "esx-del2") == 1,
+	   "the array's refusal (mapped meanwhile, CMMVC5871E): XC_E_CONFLICT: %s", err.message);
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == 0 && suite_host_listed(a, "esx-del2") == 0, "then deleted: %s", err.message);
+}
+
 static void test_timeouts(void)
 {
 	struct xc_pv pv = {.name = "pvc-3333"};
@@ -455,6 +492,7 @@ int main(void)
 	test_resolve(a);
 	test_ensure_host(a);
 	test_map_cycle(a);
+	test_delete_host(a);
 	test_tokens_and_faults(a);
 	xc_array_close(a);
 	test_timeouts();

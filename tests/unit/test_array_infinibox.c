@@ -380,6 +380,39 @@ static int fault_lun_mapped(const struct xc_lun *lun)
 	return suite_mapping_count("ib1", "200");
 }
 
+/* delete_host: the common contract (DELETE /hosts/<id>, without approved=true), plus
+ * InfiniBox's clusters: a member host sees its cluster's LUNs, so it is in use, and a
+ * host cluster is never deleted (ensure_host makes hosts only). */
+static void test_delete_host(struct xc_array *a)
+{
+	struct xc_pv pv = {.name = "pvc-2222"};
+	const char *fresh[] = {"iqn.1998-01.com.vmware:esx-del-3b9e",
+			       "fc.20000025b5de0001:20000025b5de0002"};
+	struct xc_host_group g = {.kind = XC_GROUP_HOST};
+	struct xc_lun lun;
+	struct xclone_error err = {0};
+	int rc;
+
+	rc = xc_array_resolve(a, &pv, &lun, &err);
+	if (!ok(rc == 0, "delete_host: resolve pvc-2222: %s", err.message))
+		return;
+	suite_case_delete_host(a, &lun, "esx-del", fresh, 2);
+	/* every unmap carries approved=true; a host deletion never does */
+	ok(simarray_count_requests(&sim, "ib1", "DELETE", "/api/rest/") -
+			   simarray_count_requests(&sim, "ib1", "DELETE", "approved=true") == 2,
+	   "deleted twice with DELETE /api/rest/hosts/<id>, never approved");
+
+	snprintf(g.name, sizeof(g.name), "c1a");
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == XC_E_CONFLICT && suite_host_listed(a, "c1a") == 1,
+	   "a cluster member sees the cluster's LUN: XC_E_CONFLICT, kept: %s", err.message);
+	g.kind = XC_GROUP_HOST_SET;
+	snprintf(g.name, sizeof(g.name), "esx-cluster");
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == XC_E_USAGE && suite_host_listed(a, "esx-cluster") == 1,
+	   "a host cluster is not deleted (xclone makes hosts only): %s", err.message);
+}
+
 static void test_faults(struct xc_array *a)
 {
 	struct xc_pv pv = {.name = "pvc-2222"};
@@ -474,6 +507,7 @@ int main(void)
 	test_resolve(a);
 	test_ensure_host(a);
 	test_map_cycle(a);
+	test_delete_host(a);
 	test_faults(a);
 	suite_case_paging_and_reuse(a, "ib1", 5, "lists in pages of 2 are followed to the end",
 				    "20 requests on one kept-alive connection");

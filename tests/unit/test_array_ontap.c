@@ -345,6 +345,34 @@ static void test_map_cycle(struct xc_array *a)
 	xc_array_unmap(a, &lun, &fixed, &err);
 }
 
+/* delete_host: the common contract, then a DELETE whose answer is lost: sent again,
+ * ONTAP answers 5374852 (no such igroup), which is the goal reached. */
+static void test_delete_host(struct xc_array *a)
+{
+	static const char *const fresh[] = {"iqn.1998-01.com.vmware:esx-del-ontap"};
+	static const char *const lost[] = {"iqn.1998-01.com.vmware:esx-del-lost"};
+	struct xc_host_request req = {"esx-del-lost", lost, 1};
+	struct xc_pv pv = {.name = "pvc-0f0e1111-2222"};
+	struct xc_host_group g;
+	struct xc_lun lun;
+	struct xclone_error err = {0};
+	int rc;
+
+	if (!ok(xc_array_resolve(a, &pv, &lun, &err) == 0, "delete_host: LUN resolved: %s",
+		err.message))
+		return;
+	suite_case_delete_host(a, &lun, "esx-del", fresh, 1);
+	rc = xc_array_ensure_host(a, &req, &g, &err);
+	ok(rc == 0, "delete_host: igroup %s made: %s", g.name, err.message);
+	simarray_fault(&sim, "{\"array\": \"cl1\", \"method\": \"DELETE\","
+			     " \"path\": \"/igroups/\", \"action\": \"lose_response\"}");
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == 0 && suite_host_listed(a, "esx-del-lost") == 0,
+	   "an igroup DELETE whose answer is lost: sent again, 5374852 is success: %s",
+	   err.message);
+	simarray_clear_faults(&sim);
+}
+
 /* Whether the fault tests' LUN is mapped to esx-new (1), not at all (0) or partly. */
 static int fault_lun_mapped(const struct xc_lun *lun)
 {
@@ -450,6 +478,7 @@ int main(void)
 	test_resolve(a);
 	test_ensure_host(a);
 	test_map_cycle(a);
+	test_delete_host(a);
 	test_faults(a);
 	xc_array_close(a);
 	test_timeouts();

@@ -332,6 +332,36 @@ static void test_ensure_host(struct xc_array *a)
 	xc_host_list_free(&list);
 }
 
+/* No delete_host: SDCs register themselves and ensure_host creates nothing, so
+ * deleting is a usage error that sends nothing and leaves the SDC where it was. */
+static void test_delete_host(struct xc_array *a)
+{
+	const char *esx[] = {GUID_ESX};
+	struct xc_host_request req = {.name = "esx-pf", .initiators = esx, .n_initiators = 1};
+	struct xc_host_group g;
+	struct xclone_error err = {0};
+	int rc, gets, posts, deletes;
+
+	rc = xc_array_ensure_host(a, &req, &g, &err);
+	if (!ok(rc == 0, "delete_host: the ESXi host's SDC: %s", err.message))
+		return;
+	gets = simarray_count_requests(&sim, "pf1", "GET", "/");
+	posts = simarray_count_requests(&sim, "pf1", "POST", "/");
+	deletes = simarray_count_requests(&sim, "pf1", "DELETE", "/");
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == XC_E_USAGE && strstr(err.message, "powerflex"),
+	   "delete_host: XC_E_USAGE, xclone creates no SDCs: %s", err.message);
+	ok(simarray_count_requests(&sim, "pf1", "GET", "/") == gets &&
+		   simarray_count_requests(&sim, "pf1", "POST", "/") == posts &&
+		   simarray_count_requests(&sim, "pf1", "DELETE", "/") == deletes,
+	   "and nothing was sent to the array");
+	cJSON *hosts = simarray_array_part(&sim, "pf1", "hosts");
+	ok(cJSON_GetObjectItem(hosts, SDC_ESX) != NULL &&
+		   cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(hosts, SDC_ESX), "approved")),
+	   "the SDC is still there, still approved");
+	cJSON_Delete(hosts);
+}
+
 static const struct xc_mapping *find(const struct xc_mapping_list *l, const char *sdc)
 {
 	return xc_mapping_list_find(l, XC_GROUP_HOST, sdc);
@@ -553,6 +583,7 @@ int main(void)
 		return tap_done();
 	test_resolve(a);
 	test_ensure_host(a);
+	test_delete_host(a);
 	test_map_cycle(a);
 	test_faults(a);
 	xc_array_close(a);

@@ -523,6 +523,62 @@ static void test_map_cycle(struct xc_array *a)
 	   "map to an unknown host: clear error, nothing made: %s", err.message);
 }
 
+/* delete_host: the common contract on a host made for fresh FC ports, then
+ * PowerMax's rules: a host some masking view still uses (the k8s node's, given
+ * back by restore_mappings in test_map_cycle) or a host group holds is in use; only
+ * the host goes, never a view. */
+static void test_delete_host(struct xc_array *a)
+{
+	char handle[256];
+	const char *fresh[] = {"fc.20000025b5ee0001:20000025b5ee0002",
+			       "fc.20000025b5ee0003:20000025b5ee0004"};
+	struct xc_host_group g = {.kind = XC_GROUP_HOST};
+	struct xc_lun lun;
+	struct xclone_error err = {0};
+	int rc;
+
+	snprintf(handle, sizeof(handle), VOL1_NAME "-%s-" VOL1_DEV, sym);
+	struct xc_pv pv = {.name = "pmax-4723028a00", .volume_handle = handle};
+	rc = xc_array_resolve(a, &pv, &lun, &err);
+	if (!ok(rc == 0, "delete_host: resolve: %s", err.message))
+		return;
+	suite_case_delete_host(a, &lun, "esx-del", fresh, 2);
+	ok(!sim_has("masking_views", "xclone-" VOL1_DEV "-esx-del") &&
+		   !sim_has("storage_groups", "xclone-" VOL1_DEV "-esx-del-SG"),
+	   "nothing of xclone's left for that host");
+
+	snprintf(g.name, sizeof(g.name), "k8s-node1");
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == XC_E_CONFLICT && strstr(err.message, "masking view") &&
+		   sim_has("hosts", "k8s-node1") && simarray_fabric_has(&sim, FC_K8S, lun.naa),
+	   "a host in someone's masking view: XC_E_CONFLICT, view and host kept: %s", err.message);
+	snprintf(g.name, sizeof(g.name), "g1a");
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == XC_E_CONFLICT && strstr(err.message, "hg1") && sim_has("hosts", "g1a"),
+	   "a host in a host group: XC_E_CONFLICT, kept: %s", err.message);
+	ok(admin_request(XC_HTTP_DELETE, "host/g1a") == 400 && sim_has("hosts", "g1a"),
+	   "(the array itself refuses to delete a host group member)");
+	/* put in a view by someone else between the check and the DELETE */
+	const char *race[] = {"fc.20000025b5ee0005:20000025b5ee0006"};
+	struct xc_host_request rq = {"esx-race", race, 1};
+	rc = xc_array_ensure_host(a, &rq, &g, &err);
+	simarray_fault_message(&sim, "pm1", "DELETE", 400,
+			       "A problem occurred deleting the host resource: Initiator Group"
+			       " esx-race is in masking view mv-other");
+	rc = rc ? rc : xc_array_delete_host(a, &g, &err);
+	simarray_clear_faults(&sim);
+	ok(rc == XC_E_CONFLICT && strstr(err.message, "mv-other") && sim_has("hosts", "esx-race"),
+	   "the array's own refusal naming a masking view is XC_E_CONFLICT: %s", err.message);
+	ok(xc_array_delete_host(a, &g, &err) == 0 && !sim_has("hosts", "esx-race"),
+	   "and deleted once the array agrees");
+
+	g.kind = XC_GROUP_HOST_SET;
+	snprintf(g.name, sizeof(g.name), "hg1");
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == XC_E_USAGE, "a host group is not deleted (xclone makes hosts only): %s",
+	   err.message);
+}
+
 /* A run dies after making the storage group: the next run reuses it by name. */
 static void test_interrupted(void)
 {
@@ -688,6 +744,7 @@ int main(void)
 	test_resolve(a);
 	test_ensure_host(a);
 	test_map_cycle(a);
+	test_delete_host(a);
 	test_faults(a);
 	xc_array_close(a);
 	test_interrupted();

@@ -477,6 +477,53 @@ static void test_map_cycle(struct xc_array *a)
 	is_int(xc_array_unmap(a, &lun, &nohost, &err), 0, "unmap from an unknown host: nothing to do");
 }
 
+/* delete_host: the common contract on a host made for fresh initiators, plus
+ * PowerStore's own rules: a host group is never deleted (ensure_host makes hosts
+ * only), and a member host is in use while its group is mapped. */
+static void test_delete_host(struct xc_array *a)
+{
+	struct xc_pv pv = {.name = "pvc-2222", .volume_handle = VOL2_ID "/" GID "/scsi"};
+	const char *fresh[] = {"iqn.1998-01.com.vmware:esx-del-5e6f7a8b",
+			       "nqn.2014-08.org.nvmexpress:uuid:5c0ffee0-0000-4000-8000-0000000000de"};
+	struct xc_mapping hg = {.kind = XC_GROUP_HOST_SET, .group = "hg1", .lun_id = -1};
+	struct xc_host_group g = {.kind = XC_GROUP_HOST_SET};
+	struct xc_lun lun;
+	struct xclone_error err = {0};
+	int rc;
+
+	rc = xc_array_resolve(a, &pv, &lun, &err);
+	if (!ok(rc == 0, "delete_host: resolve %s: %s", VOL2, err.message))
+		return;
+	suite_case_delete_host(a, &lun, "esx-del", fresh, 2);
+	ok(simarray_count_requests(&sim, "ps1", "DELETE", "/api/rest/host/") >= 2,
+	   "deleted with DELETE /api/rest/host/<id>");
+
+	/* a volume attached by someone else between the check and the DELETE */
+	const char *race[] = {"iqn.1998-01.com.vmware:esx-race-9c8d7e6f"};
+	struct xc_host_request rq = {"esx-race", race, 1};
+	rc = xc_array_ensure_host(a, &rq, &g, &err);
+	suite_fault("ps1", "\"method\": \"DELETE\"", "\"action\": \"status\", \"status\": 422");
+	rc = rc ? rc : xc_array_delete_host(a, &g, &err);
+	simarray_clear_faults(&sim);
+	ok(rc == XC_E_CONFLICT && strstr(err.message, "HTTP 422") && suite_host_listed(a, "esx-race"),
+	   "the array's own 422 refusal is XC_E_CONFLICT: %s", err.message);
+	ok(xc_array_delete_host(a, &g, &err) == 0, "and deleted once the array agrees");
+
+	g.kind = XC_GROUP_HOST_SET;
+	snprintf(g.name, sizeof(g.name), "hg1");
+	rc = xc_array_delete_host(a, &g, &err);
+	ok(rc == XC_E_USAGE && suite_host_listed(a, "hg1") == 1,
+	   "a host group is not deleted (xclone makes hosts only): %s", err.message);
+
+	rc = xc_array_map(a, &lun, &hg, NULL, &err);
+	g.kind = XC_GROUP_HOST;
+	snprintf(g.name, sizeof(g.name), "g1a");
+	rc = rc ? rc : xc_array_delete_host(a, &g, &err);
+	ok(rc == XC_E_CONFLICT && suite_host_listed(a, "g1a") == 1,
+	   "a member host while its group is mapped: XC_E_CONFLICT, kept: %s", err.message);
+	ok(xc_array_unmap(a, &lun, &hg, &err) == 0, "unmap the host group again");
+}
+
 static void test_lun_numbers(struct xc_array *a)
 {
 	struct xc_pv pv = {.name = "pvc-3"};
@@ -637,6 +684,7 @@ int main(void)
 	test_resolve(a);
 	test_ensure_host(a);
 	test_map_cycle(a);
+	test_delete_host(a);
 	test_lun_numbers(a);
 	test_faults(a);
 	suite_case_paging_and_reuse(a, "ps1", 6,

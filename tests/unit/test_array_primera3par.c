@@ -442,6 +442,27 @@ static void test_map_cycle(struct xc_array *a)
 }
 
 /* A matched set (host through one port, HPE CSI's default) is unmapped with its port. */
+/* delete_host: the common contract, then the array's own refusal: a host in a host
+ * set (HOST_IN_SET, 409) belongs to someone's grouping and is kept. */
+static void test_delete_host(struct xc_array *a)
+{
+	static const char *const fresh[] = {"iqn.1998-01.com.vmware:esx-del-p3"};
+	struct xc_pv pv = {.name = PV1, .volume_handle = PV1};
+	struct xc_host_group member = {.kind = XC_GROUP_HOST, .name = "g1a"};
+	struct xc_lun lun;
+	struct xclone_error err = {0};
+	int rc;
+
+	if (!ok(xc_array_resolve(a, &pv, &lun, &err) == 0, "delete_host: LUN resolved: %s",
+		err.message))
+		return;
+	suite_case_delete_host(a, &lun, "esx-del", fresh, 1);
+	rc = xc_array_delete_host(a, &member, &err);
+	ok(rc == XC_E_CONFLICT && suite_host_listed(a, "g1a") == 1 && strstr(err.message, "409"),
+	   "a host in host set hs1: the array's 409 HOST_IN_SET is XC_E_CONFLICT, host kept: %s",
+	   err.message);
+}
+
 static void test_matched_set(struct xc_array *a)
 {
 	struct xc_pv pv = {.name = VV_IMPORTED};
@@ -695,6 +716,7 @@ int main(void)
 	test_resolve(a);
 	test_ensure_host(a);
 	test_map_cycle(a);
+	test_delete_host(a);
 	test_matched_set(a);
 	test_query_refused();
 	test_faults(a);

@@ -417,6 +417,34 @@ static void test_map_cycle(struct xc_array *a)
 	is_int(suite_mapping_count("fa1", VOL1_ID), 1, "and leaves nothing behind");
 }
 
+/* delete_host: the common contract, then FlashArray's own rule: a host connected
+ * only through its host group still sees the volume, so it is in use too. */
+static void test_delete_host(struct xc_array *a)
+{
+	static const char *const fresh[] = {"iqn.1998-01.com.vmware:esx-del-1"};
+	struct xc_pv pv = {.name = "pvc-11111111-aaaa", .volume_handle = VOL1_ID};
+	struct xc_mapping hg = {.kind = XC_GROUP_HOST_SET, .group = "hg1", .lun_id = -1};
+	struct xc_host_group member = {.kind = XC_GROUP_HOST, .name = "g1a"};
+	struct xc_lun lun;
+	struct xclone_error err = {0};
+	int rc;
+
+	if (!ok(xc_array_resolve(a, &pv, &lun, &err) == 0, "delete_host: LUN resolved: %s",
+		err.message))
+		return;
+	suite_case_delete_host(a, &lun, "esx-del", fresh, 1);
+	rc = xc_array_map(a, &lun, &hg, NULL, &err);
+	ok(rc == 0, "delete_host: LUN mapped to host group hg1: %s", err.message);
+	rc = xc_array_delete_host(a, &member, &err);
+	ok(rc == XC_E_CONFLICT && suite_host_listed(a, "g1a") == 1,
+	   "a host connected only through its host group is not deleted (rc %d: %s)", rc,
+	   err.message);
+	is_int(simarray_count_requests(&sim, "fa1", "DELETE", "/hosts?names=g1a"), 0,
+	       "refused from the connection list, no DELETE sent");
+	ok(xc_array_unmap(a, &lun, &hg, &err) == 0, "delete_host: host group unmapped: %s",
+	   err.message);
+}
+
 /* Whether the fault tests' LUN is mapped to esx-new (1), not at all (0) or partly. */
 static int fault_lun_mapped(const struct xc_lun *lun)
 {
@@ -526,6 +554,7 @@ int main(void)
 	test_resolve(a);
 	test_ensure_host(a);
 	test_map_cycle(a);
+	test_delete_host(a);
 	test_faults(a);
 	suite_case_paging_and_reuse(a, "fa1", 4, "a host list in pages of 2 is followed to the end",
 				    "20 requests on one kept-alive connection");

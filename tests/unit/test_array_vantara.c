@@ -37,6 +37,8 @@
 #define FC_L "fc.20000025b5110001:20000025b5110002"
 #define IQN_P2 "iqn.1998-01.com.vmware:partial-2"
 #define HANDLE_100 "01--fc--" SDID "--100--spc-aaaa1111"
+#define FC_D "fc.20000025b5de0001:20000025b5de0002"
+#define IQN_D "iqn.1998-01.com.vmware:esx-del-4f2a"
 
 static const char *const vantara_secret[] = {"STORAGE_USERNAME=" USER,
 					      "STORAGE_PASSWORD=" PASSWORD, "STORAGE_ID=123456"};
@@ -46,10 +48,11 @@ static const struct suite_vendor vantara = {
 static void seed(void)
 {
 	const char *json =
-		"{\"fabric_logins\": [\"" FC_NEW "\", \"" FC_C "\", \"" FC_L "\"],"
+		"{\"fabric_logins\": [\"" FC_NEW "\", \"" FC_C "\", \"" FC_L "\", \"" FC_D "\"],"
 		" \"arrays\": {\"vsp1\": {"
 		"  \"serial_number\": 123456, \"model_code\": \"886000\", \"job_ms\": 120,"
-		"  \"iscsi_logins\": {\"CL1-B\": [\"" IQN_NEW "\", \"" IQN_P2 "\"]},"
+		"  \"iscsi_logins\": {\"CL1-B\": [\"" IQN_NEW "\", \"" IQN_P2 "\", \"" IQN_D "\"],"
+		"                    \"CL2-B\": [\"" IQN_D "\"]},"
 		"  \"users\": [{\"name\": \"" USER "\", \"password\": \"" PASSWORD_JSON "\"}],"
 		"  \"volumes\": [{\"id\": 100, \"name\": \"spc-aaaa1111\", \"size\": 10737418240},"
 		"               {\"id\": 200, \"name\": \"spc-bbbb2222\", \"size\": 2097152},"
@@ -557,6 +560,35 @@ static int fault_lun_mapped(const struct xc_lun *lun)
 	return paths == 3 ? 1 : paths == 0 ? 0 : -1;
 }
 
+/* delete_host: the common contract on host groups ensure_host made on every port the
+ * initiators log in to (2 FC, 2 iSCSI: all four go, LU paths checked on each first),
+ * and Vantara's rule that host groups xclone did not make stay: a set named by its ids
+ * mixes names, so it holds host groups that predate xclone, and none is deleted. */
+static void test_delete_host(struct xc_array *a)
+{
+	struct xc_pv pv = {.name = "pv-del", .volume_handle = "01--fc--" SDID "--500--spc-eeee5555"};
+	const char *fresh[] = {FC_D, IQN_D};
+	struct xc_host_group g = {.kind = XC_GROUP_HOST};
+	struct xc_lun lun;
+	struct xclone_error err = {0};
+	char id[32];
+	int rc;
+
+	rc = xc_array_resolve(a, &pv, &lun, &err);
+	if (!ok(rc == 0, "delete_host: resolve LDEV 500: %s", err.message))
+		return;
+	suite_case_delete_host(a, &lun, "esx-del", fresh, 2);
+	is_int(host_groups_named("vsp1", "esx-del"), 0, "every host group esx-del made is gone");
+	ok(simarray_count_requests(&sim, "vsp1", "DELETE", "/host-groups/") >= 8,
+	   "deleted with DELETE /host-groups/<port>,<number>, one per port, twice");
+
+	snprintf(g.name, sizeof(g.name), "CL1-A,4:CL1-B,5:CL2-A,4");
+	rc = xc_array_delete_host(a, &g, &err);
+	host_group_on("mC", "CL1-B", id, sizeof(id));
+	ok(rc == XC_E_USAGE && host_groups_named("vsp1", "mA") == 1 && strcmp(id, "CL1-B,5") == 0,
+	   "host groups of several names (some predate xclone): none deleted: %s", err.message);
+}
+
 static void test_faults(struct xc_array *a)
 {
 	struct xc_pv pv = {.name = "pvc-5555", .volume_handle = "01--fc--" SDID "--500--spc-eeee5555"};
@@ -666,6 +698,7 @@ int main(void)
 	test_ensure_host(a);
 	test_hostgroup_list();
 	test_map_cycle(a);
+	test_delete_host(a);
 	test_faults(a);
 	xc_array_close(a);
 	test_timeouts();

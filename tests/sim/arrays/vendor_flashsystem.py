@@ -406,11 +406,30 @@ def c_rmvdiskhostmap(req, arr, body, obj):
                      " the command does not exist.")
 
 
+def c_rmhost(req, arr, body, obj):
+    """rmhost <host>: the host and its ports. Refused while a volume is mapped to it
+    unless -force (then the mappings go too); Cinder's SVC simulator answers the
+    refusal with CMMVC5871E and an unknown host with CMMVC5753E, the codes used here.
+    Assumption: the status is 409 like every failed command here (the facts file
+    leaves the status of CLI failures UNCONFIRMED)."""
+    h = host_arg(arr, obj)
+    if h is None:
+        return cli_error(*NOT_FOUND)
+    mapped = [m for m in arr["mappings"] if m["group"] == h["name"]]
+    if mapped and body.get("force") is not True:
+        return cli_error("CMMVC5871E", "The action failed because one or more of the"
+                         " configured port names is in a mapping.")
+    for m in mapped:
+        arr["mappings"].remove(m)
+    del arr["hosts"][h["name"]]
+    return 200, {}, b""
+
+
 COMMANDS = {"lssystem": c_lssystem, "lsvdisk": c_lsvdisk, "lsvdiskcopy": c_lsvdiskcopy,
             "lsmdiskgrp": c_lsmdiskgrp, "lshost": c_lshost, "mkhost": c_mkhost,
             "addhostport": c_addhostport, "lsvdiskhostmap": c_lsvdiskhostmap,
             "lshostvdiskmap": c_lshostvdiskmap, "mkvdiskhostmap": c_mkvdiskhostmap,
-            "rmvdiskhostmap": c_rmvdiskhostmap}
+            "rmvdiskhostmap": c_rmvdiskhostmap, "rmhost": c_rmhost}
 
 
 def header_text(req, name):

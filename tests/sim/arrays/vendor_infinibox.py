@@ -9,8 +9,8 @@ where that file says UNCONFIRMED are listed in README.md beside this file.
 What makes this array different from the others, and is modelled:
 - every answer is the envelope {"result", "error", "metadata"}; lists are paged
   (page_size, 1-based page, metadata.pages_total);
-- dangerous writes (host ports, LUN map / unmap) need ?approved=true, else
-  APPROVAL_REQUIRED;
+- dangerous writes (host ports, LUN map / unmap, deleting a host that sees LUNs) need
+  ?approved=true, else APPROVAL_REQUIRED;
 - an initiator (port) belongs to one host (PORT_ALREADY_BELONGS_TO_HOST);
 - host clusters (/clusters) have LUNs of their own, seen by every member host as
   "clustered" LUs; automatic LUN numbers start at 1 for hosts and 11 for clusters;
@@ -433,6 +433,27 @@ def h_cluster(req, arr, st, m):
     return 200, {}, envelope(cluster_item(arr, c))
 
 
+def h_delete_host(req, arr, st, m):
+    """DELETE /hosts/<id>: the host and its ports. iboxapi sends it without
+    approved=true and knows HOST_NOT_FOUND from it. Assumption (not in the facts
+    file): deleting a host that sees LUNs (its own or its cluster's) disturbs it, so
+    it needs approval like the other dangerous writes: without approved=true the
+    answer is APPROVAL_REQUIRED (403, the status used for it here), with it the host
+    goes with its own mappings and leaves its cluster."""
+    h = host_by_id(arr, m.group(1))
+    if h is None:
+        return err(404, "HOST_NOT_FOUND", f"Host {m.group(1)} not found")
+    luns = host_luns(arr, h)
+    if luns and (req.q("approved") or "").lower() != "true":
+        return err(403, "APPROVAL_REQUIRED", "This operation requires approval.",
+                   [f"Host {h['name']} has {len(luns)} mapped LUN(s): add approved=true"])
+    item = host_item(arr, h)
+    arr["mappings"] = [mp for mp in arr["mappings"]
+                       if not (mp["kind"] == "host" and mp["group"] == h["name"])]
+    del arr["hosts"][h["name"]]
+    return 200, {}, envelope(item)
+
+
 ROUTES = [
     ("GET", r"/system", h_system),
     ("GET", r"/volumes", h_volumes),
@@ -441,6 +462,7 @@ ROUTES = [
     ("GET", r"/hosts", h_hosts),
     ("POST", r"/hosts", h_post_host),
     ("GET", r"/hosts/(\d+)", h_host),
+    ("DELETE", r"/hosts/(\d+)", h_delete_host),
     ("POST", r"/hosts/(\d+)/ports", h_post_port),
     ("GET", r"/hosts/(\d+)/luns", h_host_luns),
     ("POST", r"/hosts/(\d+)/luns", h_map_host),

@@ -382,6 +382,23 @@ def h_delete_initiator(req, arr, st, m):
     return 200, {}, {}
 
 
+def h_delete_igroup(req, arr, st, m):
+    """DELETE /protocols/san/igroups/{uuid}: codes 5374852 (no such igroup) and 1254213
+    (mapped, allow_delete_while_mapped not set) from NetApp's REST reference. Assumption:
+    the HTTP statuses, which the reference leaves as "default": 404 and 400, as for the
+    initiator DELETE above."""
+    h = igroup_by_uuid(arr, m.group(1))
+    if h is None:
+        return err(404, 5374852, "The initiator group does not exist.", "uuid")
+    if any(mp["group"] == h["name"] for mp in arr["mappings"]) and \
+            (req.q("allow_delete_while_mapped") or "").lower() != "true":
+        return err(400, 1254213, "The initiator group is mapped to one or more LUNs and"
+                                 " allow_delete_while_mapped has not been specified.")
+    arr["mappings"] = [mp for mp in arr["mappings"] if mp["group"] != h["name"]]
+    del arr["hosts"][h["name"]]
+    return 200, {}, {}
+
+
 def h_lun_maps(req, arr, st, m):
     recs = [map_record(arr, mp) for mp in arr["mappings"]
             if mp["volume"] in arr["volumes"] and mp["group"] in arr["hosts"]]
@@ -442,6 +459,7 @@ ROUTES = [
     ("POST", r"/api/protocols/san/igroups", h_post_igroup),
     ("POST", r"/api/protocols/san/igroups/" + UUID + r"/initiators", h_post_initiators),
     ("DELETE", r"/api/protocols/san/igroups/" + UUID + r"/initiators/(.+)", h_delete_initiator),
+    ("DELETE", r"/api/protocols/san/igroups/" + UUID, h_delete_igroup),
     ("GET", r"/api/protocols/san/lun-maps", h_lun_maps),
     ("POST", r"/api/protocols/san/lun-maps", h_post_lun_map),
     ("DELETE", r"/api/protocols/san/lun-maps/" + UUID + "/" + UUID, h_delete_lun_map),

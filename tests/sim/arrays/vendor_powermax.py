@@ -641,6 +641,26 @@ def h_host_edit(req, arr, st, m):
     return 200, {}, host_record(arr, h)
 
 
+def h_host_delete(req, arr, st, m):
+    """DELETE .../host/<hostId> (gopowermax DeleteHost) → 204 (this file's choice for
+    every DELETE). Assumption (UNCONFIRMED, no public text found): Unisphere refuses
+    an initiator group still in a masking view or in a host group with 400 and a
+    message in its "A problem occurred deleting the host resource: ..." pattern, and
+    deletes nothing; its initiators go with it."""
+    h = arr["hosts"].get(m.group(3))
+    if h is None:
+        return host_missing(m.group(3))
+    views = views_of_group(arr, "host", h["name"])
+    if views:
+        return err(400, f"A problem occurred deleting the host resource: Initiator Group"
+                        f" {h['name']} is in masking view {views[0]}")
+    if h["host_group"]:
+        return err(400, f"A problem occurred deleting the host resource: Initiator Group"
+                        f" {h['name']} is a member of host group {h['host_group']}")
+    del arr["hosts"][h["name"]]
+    return 204, {}, None
+
+
 def h_hgs(req, arr, st, m):
     return 200, {}, {"hostGroupId": sorted(arr["host_groups"])}
 
@@ -787,6 +807,7 @@ ROUTES = [
     ("POST", S + r"/host", h_host_create, True),
     ("GET", S + r"/host/([^/]+)", h_host, True),
     ("PUT", S + r"/host/([^/]+)", h_host_edit, True),
+    ("DELETE", S + r"/host/([^/]+)", h_host_delete, True),
     ("GET", S + r"/hostgroup", h_hgs, True),
     ("GET", S + r"/hostgroup/([^/]+)", h_hg, True),
     ("GET", S + r"/initiator", h_initiators, True),

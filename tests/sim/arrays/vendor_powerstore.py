@@ -42,6 +42,7 @@ E_SIM_INITIATOR_IN_USE = "0xE0SIM0000002"
 E_SIM_ALREADY_ATTACHED = "0xE0SIM0000003"
 E_SIM_LUN_IN_USE = "0xE0SIM0000004"
 E_SIM_HOST_IN_GROUP = "0xE0SIM0000005"
+E_SIM_HOST_MAPPED = "0xE0SIM0000006"
 
 
 def message(code, text, args=None):
@@ -565,6 +566,22 @@ def h_modify_host(req, arr, st, m):
     return 204, {}, None
 
 
+def h_delete_host(req, arr, st, m):
+    """DELETE /host/<id> → 204 (gopowerstore host.go). Assumption (no public source
+    gives the refusal): a host with volumes attached is refused with 422, the status
+    gopowerstore reads as "request could not be completed", and an invented code;
+    nothing is deleted. force_internal (internal hosts only) changes nothing here."""
+    h = host_by_id(arr, m.group(1).lower())
+    if h is None:
+        return err(404, E_NO_HOST, f"Could not find the host with ID: {m.group(1)}", [m.group(1)])
+    mapped = [mp for mp in arr["mappings"] if mp["kind"] == "host" and mp["group"] == h["name"]]
+    if mapped:
+        return err(422, E_SIM_HOST_MAPPED, f"The host {h['name']} cannot be deleted because it"
+                                           f" has {len(mapped)} volume(s) attached.", [h["name"]])
+    del arr["hosts"][h["name"]]
+    return 204, {}, None
+
+
 # ---- handlers: host groups ----
 
 def h_groups(req, arr, st, m):
@@ -668,6 +685,7 @@ ROUTES = [
     ("POST", ROOT + r"/host", h_create_host),
     ("GET", ROOT + r"/host/" + UUID_RE, h_host),
     ("PATCH", ROOT + r"/host/" + UUID_RE, h_modify_host),
+    ("DELETE", ROOT + r"/host/" + UUID_RE, h_delete_host),
     ("POST", ROOT + r"/host/" + UUID_RE + r"/(attach|detach)", h_host_action),
     ("GET", ROOT + r"/host_group", h_groups),
     ("GET", ROOT + r"/host_group/" + UUID_RE, h_group),

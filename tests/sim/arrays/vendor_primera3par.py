@@ -51,7 +51,8 @@ INV_INPUT_PARAM_CONFLICT, INV_INPUT_BAD_ENUM_VALUE, INV_INPUT_EXCEEDS_LENGTH = 4
 INV_INPUT_ILLEGAL_CHAR, EXISTENT_PATH, NON_EXISTENT_SET, INV_INPUT_ONE_REQUIRED = 69, 73, 77, 78
 NON_EXISTENT_PATH, INV_INPUT_DUP_PATH, INV_INPUT_PORT_SPECIFICATION = 80, 98, 55
 # Named in the guide without a number: the numbers are this simulator's choice.
-INV_INPUT_MATCHED_HOSTSET, AUTO_LUN_ID_UNAVAILABLE = 12, 130
+INV_INPUT_MATCHED_HOSTSET, AUTO_LUN_ID_UNAVAILABLE, HOST_IN_SET = 12, 130, 131
+EXPORTED_VLUN = 26                      # guide table 6
 
 
 def err(status, code, desc, ref=None):
@@ -399,6 +400,23 @@ def h_put_host(req, arr, st, m):
     return 200, {"Location": f"/api/v1/hosts/{urllib.parse.quote(h['name'])}"}, None
 
 
+def h_delete_host(req, arr, st, m):
+    """DELETE /api/v1/hosts/<name>: 200; 404 NON_EXISTENT_HOST; 409 HOST_IN_SET for a set
+    member (the guide). Assumptions: HOST_IN_SET's number (the guide gives none), and a
+    host with a VLUN template of its own is refused with 409 EXPORTED_VLUN (code 26), as
+    the guide answers for a host set with VLUNs and for a persona change while exported;
+    the host delete lists no such answer, but the array never drops exports silently."""
+    h = arr["hosts"].get(m.group(1))
+    if h is None:
+        return err(404, NON_EXISTENT_HOST, "host does not exist")
+    if h.get("host_group"):
+        return err(409, HOST_IN_SET, f"host is a member of host set {h['host_group']}")
+    if any(mp["kind"] == "host" and mp["group"] == h["name"] for mp in arr["mappings"]):
+        return err(409, EXPORTED_VLUN, "host has exported VLUNs")
+    del arr["hosts"][h["name"]]
+    return 200, {}, None
+
+
 def set_obj(arr, s):
     members = sorted(h for h, v in arr["hosts"].items() if v.get("host_group") == s["name"])
     return {"id": s["id"], "name": s["name"], "setmembers": members}
@@ -528,6 +546,7 @@ ROUTES = [
     ("POST", V1 + r"/hosts", h_post_host, True),
     ("GET", V1 + r"/hosts/(.+)", h_host, True),
     ("PUT", V1 + r"/hosts/(.+)", h_put_host, True),
+    ("DELETE", V1 + r"/hosts/(.+)", h_delete_host, True),
     ("GET", V1 + r"/hostsets", h_hostsets, True),
     ("GET", V1 + r"/hostsets/(.+)", h_hostset, True),
     ("GET", V1 + r"/vluns", h_vluns, True),

@@ -396,6 +396,25 @@ def h_patch_hosts(req, arr, st, ver):
     return 200, {}, {"items": [host_item(arr, arr["hosts"][name])]}
 
 
+def h_delete_hosts(req, arr, st, ver):
+    """DELETE /hosts?names=h. The facts file lists no DELETE /hosts answers. Assumptions:
+    an unknown host is 400 "Host does not exist." (the wording the other calls use), and
+    a host with a connection (private, or shared through its host group) is refused with
+    400 "Host has connected volumes." since Purity deletes hosts only once disconnected
+    (Ansible's purefa_host disconnects every volume before deleting)."""
+    names = names_param(req, "names") or []
+    if len(names) != 1 or names[0] not in arr["hosts"]:
+        return err(400, "Host does not exist.", names[0] if names else None)
+    name = names[0]
+    group = arr["hosts"][name].get("host_group")
+    if any((m["kind"] == "host" and m["group"] == name) or
+           (m["kind"] == "host_group" and group and m["group"] == group)
+           for m in arr["mappings"]):
+        return err(400, "Host has connected volumes.", name)
+    del arr["hosts"][name]
+    return 200, {}, {}
+
+
 def h_get_host_groups(req, arr, st, ver):
     groups = []
     for name in sorted(arr["host_groups"]):
@@ -495,6 +514,7 @@ ROUTES = [
     ("GET", V2 + r"/hosts", h_get_hosts, True),
     ("POST", V2 + r"/hosts", h_post_hosts, True),
     ("PATCH", V2 + r"/hosts", h_patch_hosts, True),
+    ("DELETE", V2 + r"/hosts", h_delete_hosts, True),
     ("GET", V2 + r"/host-groups", h_get_host_groups, True),
     ("GET", V2 + r"/connections", h_get_connections, True),
     ("POST", V2 + r"/connections", h_post_connections, True),

@@ -16,7 +16,7 @@ What makes this array different from the others, and is modelled:
 - host groups live on ports: "<portId>,<number>" ids ("CL1-A,1"), names unique per
   port, WWNs / iSCSI names registered per host group; an FC initiator presents
   LUNs only through ports it is logged in to (fabric_logins, or fc_logins per port);
-- every write (host group, WWN, iSCSI name, LU path) answers 202 with a job that
+- every write (host group, WWN, iSCSI name, LU path, deleting a host group) answers 202 with a job that
   completes job_ms later (lazily, at the next request to this array); its effect
   is applied only then, a client that does not wait sees nothing yet;
 - LU paths: one LDEV at most once per host group, LUNs from 0, the path error
@@ -404,8 +404,27 @@ def act_delete_path(arr, a):
     return err(404, "KART30013-E", "The specified object does not exist.", code="EX_ENOOBJ")
 
 
+def act_delete_host_group(arr, a):
+    """The host group goes with its WWNs / iSCSI names (Cinder deletes host groups this
+    way). Assumptions (the facts file does not say): a host group with LU paths is
+    refused, (B957,4012) "LU paths are defined", rather than deleted with its paths;
+    a port's default host group (number 0) cannot be deleted, (B957,4010)."""
+    h = arr["hosts"].get(a["group"])
+    if h is None:
+        return err(404, "KART30013-E", "The specified object does not exist.", code="EX_ENOOBJ")
+    if h["hostGroupNumber"] == 0:
+        return err(409, "KART30000-E", "The default host group of a port cannot be deleted.",
+                   ssb=("B957", "4010"))
+    if any(mp["group"] == a["group"] for mp in arr["mappings"]):
+        return err(409, "KART30000-E", "LU paths are defined in the host group.",
+                   ssb=("B957", "4012"))
+    del arr["hosts"][a["group"]]
+    return f"{OBJ}/host-groups/{a['group']}"
+
+
 ACTIONS = {"add_host_group": act_add_host_group, "add_initiator": act_add_initiator,
-           "add_path": act_add_path, "delete_path": act_delete_path}
+           "add_path": act_add_path, "delete_path": act_delete_path,
+           "delete_host_group": act_delete_host_group}
 
 
 # ---- handlers ----
@@ -532,6 +551,12 @@ def h_post_host_group(req, arr, st, m, s):
     return new_job(req, arr, action, s["user"])
 
 
+def h_delete_host_group(req, arr, st, m, s):
+    if m.group(1) not in arr["hosts"]:
+        return err(404, "KART30013-E", "The specified object does not exist.", code="EX_ENOOBJ")
+    return new_job(req, arr, {"op": "delete_host_group", "group": m.group(1)}, s["user"])
+
+
 def initiators_of(req, arr, kind):
     port, number = req.q("portId"), as_int(req.q("hostGroupNumber"))
     h = arr["hosts"].get(hg_id(port, number)) if port and number is not None else None
@@ -651,6 +676,7 @@ ROUTES = [
     ("GET", OBJ + r"/host-groups", h_host_groups, "session"),
     ("POST", OBJ + r"/host-groups", h_post_host_group, "session"),
     ("GET", OBJ + r"/host-groups/" + HG, h_host_group, "session"),
+    ("DELETE", OBJ + r"/host-groups/" + HG, h_delete_host_group, "session"),
     ("GET", OBJ + r"/host-wwns", h_host_wwns, "session"),
     ("POST", OBJ + r"/host-wwns", h_post_host_wwn, "session"),
     ("GET", OBJ + r"/host-iscsis", h_host_iscsis, "session"),
