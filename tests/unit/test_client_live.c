@@ -360,7 +360,7 @@ static void test_operations(void)
 	struct xclone_task_list *l = NULL;
 	struct xclone_clean *k = NULL;
 	struct progress_log pl = { .monotonic = true, .kill_at = -1 };
-	bool created = true, detached = false, found = false;
+	bool created = true, detached = false, found = false, was_final = false;
 	char key[64], datastore_target[600];
 	xclone_conn *c;
 
@@ -460,11 +460,18 @@ static void test_operations(void)
 	   "the same key returns the same task");
 	xclone_task_free(t2);
 	t2 = NULL;
+	/* A small XCOPY clone may be over before the watch starts (slow under valgrind):
+	 * then the watch has no progress to report, only the final state. */
+	ok(xclone_task_get(c, t->id, &t2, &err) == 0, "task.get before the watch: %s", err.message);
+	was_final = t2 != NULL && t2->state != XCLONE_TASK_QUEUED && t2->state != XCLONE_TASK_RUNNING;
+	xclone_task_free(t2);
+	t2 = NULL;
 	ok(xclone_task_watch(c, t->id, on_progress, &pl, &w, &err) == 0 &&
 		   w->state == XCLONE_TASK_SUCCEEDED && w->percent == 100,
 	   "task.watch until succeeded: %s", err.message);
-	ok(pl.events >= 1 && pl.monotonic, "progress events, percent never going back (%d)",
-	   pl.events);
+	ok((pl.events >= 1 || was_final) && pl.monotonic,
+	   "progress events, percent never going back (%d%s)", pl.events,
+	   was_final ? ", the clone had ended before the watch" : "");
 	ok(w && w->xcopy_used == 1 && w->has_exit_code && w->exit_code == 0,
 	   "the array copied it (XCOPY), vmkfstools exited 0");
 	xclone_task_free(w);
