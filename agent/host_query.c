@@ -15,6 +15,9 @@
 
 enum { Q_DEVICE, Q_VAAI, Q_EXTENTS, Q_PATHS, Q_COUNT };
 
+/* The part each call answers (the device list is always asked). */
+static const unsigned part_bit[Q_COUNT] = { 0, AG_DEV_VAAI, AG_DEV_EXTENTS, AG_DEV_PATHS };
+
 static const char *vaai_word(const char *printed)
 {
 	if (strcmp(printed, "supported") == 0 || strcmp(printed, "unsupported") == 0)
@@ -137,17 +140,59 @@ static void take_device(struct ag_device *out, const struct ag_esx_device *dev)
 	out->is_local = dev->is_local;
 }
 
-/* The device list answer alone (n = 1) or with VAAI, extents and paths (Q_COUNT). */
-static int query(const struct ag_config *cfg, const char *id, int n, struct ag_device *out,
-		 struct xp_error *err)
+/*
+ * The commands of the parts asked, packed at the front of c (the device list
+ * first); at[q] is where query q went, -1 when not asked.
+ */
+static size_t plan_calls(const struct ag_config *cfg, const char *const *const words[Q_COUNT],
+			 unsigned parts, struct ag_hostcmd c[Q_COUNT], int at[Q_COUNT])
+{
+	size_t n = 0;
+
+	for (int q = 0; q < Q_COUNT; q++) {
+		at[q] = -1;
+		if (q == Q_DEVICE || (parts & part_bit[q])) {
+			ag_esxcli_init(&c[n], cfg, words[q]);
+			at[q] = (int)n++;
+		}
+	}
+	return n;
+}
+
+/* The device is listed: every part asked is needed, a failure is a failure. */
+static int fill_parts(struct ag_device *out, const struct ag_hostcmd *c, const int at[Q_COUNT],
+		      struct xp_error *err)
+{
+	static int (*const fill[Q_COUNT])(struct ag_device *, const struct ag_hostcmd *,
+					  struct xp_error *) = { NULL, fill_vaai, fill_extents,
+								 fill_paths };
+	int rc = 0;
+
+	for (int q = Q_VAAI; q < Q_COUNT && rc == 0; q++) {
+		if (at[q] < 0)
+			continue;
+		if (c[at[q]].code != XP_OK)
+			rc = xp_error_set(err, (enum xp_code)c[at[q]].code, "", "%s",
+					  c[at[q]].err.message);
+		else
+			rc = fill[q](out, &c[at[q]], err);
+	}
+	return rc;
+}
+
+int ag_device_query(const struct ag_config *cfg, const char *id, unsigned parts,
+		    struct ag_device *out, struct xp_error *err)
 {
 	const char *const dev_list[] = { "storage", "core", "device", "list", "-d", id, NULL };
 	const char *const vaai[] = { "storage", "core", "device", "vaai", "status", "get", "-d", id,
 				     NULL };
 	static const char *const extents[] = { "storage", "vmfs", "extent", "list", NULL };
 	const char *const paths[] = { "storage", "core", "path", "list", "-d", id, NULL };
+	const char *const *const words[Q_COUNT] = { dev_list, vaai, extents, paths };
 	struct ag_hostcmd c[Q_COUNT];
 	struct ag_esx_device dev;
+	int at[Q_COUNT];
+	size_t n;
 	bool listed = false;
 	int rc = 0;
 
@@ -157,33 +202,20 @@ static int query(const struct ag_config *cfg, const char *id, int n, struct ag_d
 				    "not a device id (naa.*, eui.* or t10.*)");
 	(void)ag_esx_copy(out->id, sizeof(out->id), id);
 	(void)ag_esx_copy(out->vaai_clone, sizeof(out->vaai_clone), "unknown");
-	ag_esxcli_init(&c[Q_DEVICE], cfg, dev_list);
-	ag_esxcli_init(&c[Q_VAAI], cfg, vaai);
-	ag_esxcli_init(&c[Q_EXTENTS], cfg, extents);
-	ag_esxcli_init(&c[Q_PATHS], cfg, paths);
-	(void)ag_hostcmd_run_all(c, (size_t)n, NULL);
+	n = plan_calls(cfg, words, parts, c, at);
+	(void)ag_hostcmd_run_all(c, n, NULL);
 
-	if (c[Q_DEVICE].code == XP_OK)
-		rc = pick_device(&c[Q_DEVICE], id, &dev, &listed, err);
-	else if (c[Q_DEVICE].code == XP_TIMEOUT)
-		rc = xp_error_set(err, XP_TIMEOUT, "", "%s", c[Q_DEVICE].err.message);
-	if (rc == 0 && !listed)
+	if (c[0].code == XP_OK)
+		rc = pick_device(&c[0], id, &dev, &listed, err);
+	else if (c[0].code == XP_TIMEOUT)
+		rc = xp_error_set(err, XP_TIMEOUT, "", "%s", c[0].err.message);
+	if (rc == 0 && !listed && !(parts & AG_DEV_LISTED_ONLY))
 		rc = query_unlisted(cfg, out, &dev, &listed, err);
-	if (rc != 0 || !listed)
-		goto out;
-	take_device(out, &dev);
-	/* The device exists: every other answer is needed, a failure is a failure. */
-	for (int i = Q_VAAI; i < n && rc == 0; i++)
-		if (c[i].code != XP_OK)
-			rc = xp_error_set(err, (enum xp_code)c[i].code, "", "%s", c[i].err.message);
-	if (rc == 0 && n == Q_COUNT)
-		rc = fill_vaai(out, &c[Q_VAAI], err);
-	if (rc == 0 && n == Q_COUNT)
-		rc = fill_extents(out, &c[Q_EXTENTS], err);
-	if (rc == 0 && n == Q_COUNT)
-		rc = fill_paths(out, &c[Q_PATHS], err);
-out:
-	for (int i = 0; i < Q_COUNT; i++)
+	if (rc == 0 && listed) {
+		take_device(out, &dev);
+		rc = fill_parts(out, c, at, err);
+	}
+	for (size_t i = 0; i < n; i++)
 		ag_hostcmd_free(&c[i]);
 	if (rc != 0) {
 		char keep[sizeof(out->id)];
@@ -193,19 +225,8 @@ out:
 		memcpy(out->id, keep, sizeof(keep));
 		return rc;
 	}
+	out->parts = parts & AG_DEV_ALL;
 	return xp_error_clear(err);
-}
-
-int ag_device_query(const struct ag_config *cfg, const char *id, struct ag_device *out,
-		    struct xp_error *err)
-{
-	return query(cfg, id, Q_COUNT, out, err);
-}
-
-int ag_device_status(const struct ag_config *cfg, const char *id, struct ag_device *out,
-		     struct xp_error *err)
-{
-	return query(cfg, id, 1, out, err);
 }
 
 int ag_clone_write_counter(const struct ag_config *cfg, const char *id, uint64_t *value,

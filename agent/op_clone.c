@@ -103,7 +103,7 @@ static int check_target(const struct ag_config *cfg, const char *input, struct c
 	if (rc != 0)
 		rc = path_error(rc, "args.target", &e, err);
 	else
-		rc = ag_target_check(cfg, t->id, j->plan.size_bytes, NULL, err);
+		rc = ag_target_check(cfg, t->id, j->plan.size_bytes, 0, NULL, err);
 	if (rc == 0) {
 		snprintf(j->plan.device_id, sizeof(j->plan.device_id), "%s", t->id);
 		snprintf(j->plan.device_path, sizeof(j->plan.device_path), "%s", t->path);

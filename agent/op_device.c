@@ -12,6 +12,7 @@
 #include "ops.h"
 #include "path_policy.h"
 #include "rescan.h"
+#include "target_safety.h"
 
 #define WAIT_FIRST_NAP_MS 250   /* device.wait: pause before the second rescan ... */
 #define WAIT_MAX_NAP_MS 4000    /* ... doubling up to this */
@@ -104,7 +105,7 @@ AG_OP(op_device_get)
 	int rc = check_device_arg(req, err);
 
 	if (rc == 0)
-		rc = ag_device_query(ctx->cfg, req->args.device, &d, err);
+		rc = ag_device_query(ctx->cfg, req->args.device, AG_DEV_ALL, &d, err);
 	if (rc == 0 && !known(&d))
 		rc = not_found(d.id, err);
 	if (rc != 0)
@@ -125,14 +126,26 @@ struct waiter {
 };
 
 /* One look; 1 when the device is usable, 0 when not (yet), else a fatal code. */
-static int look(struct waiter *w)
+static int look(struct waiter *w, unsigned parts)
 {
-	w->look_rc = ag_device_query(w->cfg, w->id, &w->dev, &w->look_err);
+	w->look_rc = ag_device_query(w->cfg, w->id, parts, &w->dev, &w->look_err);
 	if (w->look_rc == XP_HOST_COMMAND_FAILED || w->look_rc == XP_TIMEOUT)
 		return 0; /* the host may recover before the deadline */
 	if (w->look_rc != 0)
 		return -1;
 	return usable(&w->dev) ? 1 : 0;
+}
+
+/*
+ * The first look asks everything: a device mapped and rescanned by the caller
+ * is usually there at once. Later polls ask the device list alone (one esxcli
+ * call), and everything once the device shows up.
+ */
+static int look_again(struct waiter *w)
+{
+	int seen = look(w, AG_DEV_LISTED_ONLY);
+
+	return seen == 1 ? look(w, AG_DEV_ALL) : seen;
 }
 
 static void rescan_once(struct waiter *w)
@@ -178,7 +191,8 @@ AG_OP(op_device_wait)
 	w.start = ag_rescan_now_ms();
 	w.deadline = w.start + (timeout < bound ? timeout : bound);
 	/* Look; rescan at once; then look, pause (growing), rescan, until the deadline. */
-	while ((seen = look(&w)) == 0 && ag_rescan_now_ms() < w.deadline) {
+	seen = look(&w, AG_DEV_ALL);
+	while (seen == 0 && ag_rescan_now_ms() < w.deadline) {
 		int64_t left = w.deadline - ag_rescan_now_ms();
 
 		nap(pause < left ? pause : left);
@@ -187,7 +201,10 @@ AG_OP(op_device_wait)
 		rescan_once(&w);
 		pause = pause == 0 ? WAIT_FIRST_NAP_MS : pause * 2;
 		pause = pause > WAIT_MAX_NAP_MS ? WAIT_MAX_NAP_MS : pause;
+		seen = look_again(&w);
 	}
+	if (seen == 0 && w.look_rc == 0 && w.dev.parts != AG_DEV_ALL)
+		seen = look(&w, AG_DEV_ALL); /* a poll's record: ask why the device is missing */
 	if (seen < 0) {
 		*err = w.look_err;
 		return w.look_rc;
@@ -220,7 +237,7 @@ static int wait_off(const struct ag_config *cfg, const char *id, struct xp_error
 	struct ag_device d;
 	int rc;
 
-	while ((rc = ag_device_status(cfg, id, &d, err)) == 0 && d.present &&
+	while ((rc = ag_device_query(cfg, id, AG_DEV_LISTED_ONLY, &d, err)) == 0 && d.present &&
 	       strcmp(d.status, "off") != 0) {
 		if (ag_rescan_now_ms() >= deadline)
 			return xp_error_set(err, XP_TIMEOUT, "args.device",
@@ -257,17 +274,6 @@ static int in_detached_list(const struct ag_config *cfg, const char *id, bool *l
 	return rc;
 }
 
-static int refuse_unsafe(const struct ag_device *d, struct xp_error *err)
-{
-	if (d->backs_datastore[0] != '\0')
-		return xp_error_set(err, XP_TARGET_UNSAFE, "args.device", "%s backs datastore %s",
-				    d->id, d->backs_datastore);
-	if (d->is_local)
-		return xp_error_set(err, XP_TARGET_UNSAFE, "args.device", "%s is a local device",
-				    d->id);
-	return 0;
-}
-
 AG_OP(op_device_detach)
 {
 	const char *id = req->args.device;
@@ -281,18 +287,20 @@ AG_OP(op_device_detach)
 	int rc = check_device_arg(req, err);
 
 	if (rc == 0)
-		rc = ag_device_query(ctx->cfg, id, &d, err);
+		rc = ag_device_query(ctx->cfg, id, AG_DEV_EXTENTS, &d, err);
 	if (rc == 0 && !known(&d))
 		rc = not_found(id, err);
 	if (rc == 0 && d.present)
-		rc = refuse_unsafe(&d, err);
+		rc = ag_device_in_use(&d, "args.device", err);
 	if (rc == 0 && d.present && strcmp(d.status, "off") != 0) {
 		rc = esxcli_do(ctx->cfg, set_off, err);
 		if (rc == 0)
 			rc = wait_off(ctx->cfg, id, err);
 		detached = rc == 0;
 	}
-	if (rc == 0)
+	/* Setting a device off records it in the detached list; no need to ask. */
+	configured = detached || (!d.present && strcmp(d.status, "detached") == 0);
+	if (rc == 0 && !configured)
 		rc = in_detached_list(ctx->cfg, id, &configured, err);
 	if (rc == 0 && configured)
 		rc = esxcli_do(ctx->cfg, forget, err);

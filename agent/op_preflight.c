@@ -214,7 +214,7 @@ static int check_target(struct preflight *p, struct xp_error *err)
 	}
 	if (rc != 0)
 		return xp_error_set(err, XP_INTERNAL, "args.target", "%s", e.msg);
-	rc = ag_target_check(p->cfg, p->tgt.id, need, &p->dev, &xe);
+	rc = ag_target_check(p->cfg, p->tgt.id, need, AG_DEV_VAAI, &p->dev, &xe);
 	p->tgt_listed = p->dev.present;
 	if (rc == XP_TARGET_NOT_FOUND || rc == XP_TARGET_UNSAFE || rc == XP_TARGET_TOO_SMALL) {
 		blocker(p, rc, xe.message);
@@ -280,7 +280,7 @@ static int compare_devices(struct preflight *p, const char *device, struct xp_er
 			  "(naa/eui/t10): the host copies the data", p->src.datastore, device);
 		return 0;
 	}
-	rc = ag_device_query(p->cfg, device, &s, err);
+	rc = ag_device_query(p->cfg, device, AG_DEV_VAAI, &s, err);
 	if (rc != 0)
 		return rc;
 	if (!clone_supported(&s))

@@ -23,6 +23,13 @@
 #include "host_query.h"
 #include "xp_error.h"
 
+/*
+ * The part of the policy that also guards a detach: TARGET_UNSAFE when a VMFS
+ * extent lives on the listed device or it is local; INTERNAL when the record
+ * was queried without AG_DEV_EXTENTS (it could not tell). field goes to err.
+ */
+int ag_device_in_use(const struct ag_device *dev, const char *field, struct xp_error *err);
+
 /* 0, or the code above with a message that starts with the device id. */
 int ag_target_policy(const struct ag_device *dev, uint64_t min_bytes, struct xp_error *err);
 

@@ -149,7 +149,8 @@ static void test_device_query(void)
 	struct ag_device d;
 	struct xp_error err = { 0 };
 
-	is_int(ag_device_query(&cfg, FREE_LUN, &d, &err), 0, "query: free LUN (%s)", err.message);
+	is_int(ag_device_query(&cfg, FREE_LUN, AG_DEV_ALL, &d, &err), 0, "query: free LUN (%s)",
+	       err.message);
 	ok(d.present && strcmp(d.status, "on") == 0, "query: present, on");
 	is_int(d.size_bytes, 1024ull << 20, "query: size in bytes");
 	is_str(d.vendor, "SIMARRAY", "query: vendor trimmed");
@@ -159,34 +160,68 @@ static void test_device_query(void)
 	is_str(d.backs_datastore, "", "query: backs no datastore");
 	is_int(d.paths, 1, "query: one active path");
 
-	is_int(ag_device_query(&cfg, FC_DS_LUN, &d, &err), 0, "query: FC datastore LUN");
+	is_int(ag_device_query(&cfg, FC_DS_LUN, AG_DEV_ALL, &d, &err), 0, "query: FC datastore LUN");
 	is_str(d.backs_datastore, "gold fc \"prod\" (\xc3\xbc)", "query: its datastore, hostile name");
 	is_int(d.paths, 2, "query: two active paths");
 
-	is_int(ag_device_query(&cfg, NOCLONE_LUN, &d, &err), 0, "query: LUN without VAAI clone");
+	is_int(ag_device_query(&cfg, NOCLONE_LUN, AG_DEV_ALL, &d, &err), 0,
+	       "query: LUN without VAAI clone");
 	is_str(d.vaai_clone, "unsupported", "query: VAAI clone unsupported");
 
-	is_int(ag_device_query(&cfg, "naa.6000000000000000000000000000dead", &d, &err), 0,
+	is_int(ag_device_query(&cfg, "naa.6000000000000000000000000000dead", AG_DEV_ALL, &d, &err), 0,
 	       "query: an unknown device is no error");
 	ok(!d.present && d.status[0] == '\0' && d.size_bytes == 0, "query: unknown: not present, no status");
-	is_int(ag_device_query(&cfg, "mpx.vmhba0:C0:T0:L0", &d, &err), XP_BAD_REQUEST,
+	is_int(ag_device_query(&cfg, "mpx.vmhba0:C0:T0:L0", AG_DEV_ALL, &d, &err), XP_BAD_REQUEST,
 	       "query: not a naa/eui/t10 id: BAD_REQUEST");
-	is_int(ag_device_query(&cfg, "naa.1 $(x)", &d, &err), XP_BAD_REQUEST,
+	is_int(ag_device_query(&cfg, "naa.1 $(x)", AG_DEV_ALL, &d, &err), XP_BAD_REQUEST,
 	       "query: hostile id: BAD_REQUEST");
 
 	set_faults("{\"esxcli_fail\":[{\"command\":\"storage vmfs extent list\",\"times\":1,"
 		   "\"message\":\"Error: injected extent failure\"}]}");
-	is_int(ag_device_query(&cfg, FREE_LUN, &d, &err), XP_HOST_COMMAND_FAILED,
+	is_int(ag_device_query(&cfg, FREE_LUN, AG_DEV_ALL, &d, &err), XP_HOST_COMMAND_FAILED,
 	       "query: a failing esxcli is HOST_COMMAND_FAILED");
 	ok(strstr(err.message, "injected extent failure") != NULL &&
 	   strstr(err.message, "esxcli storage vmfs extent list") != NULL,
 	   "... naming the command and quoting it (%s)", err.message);
 	ok(!d.present, "... and the device is not reported");
-	is_int(ag_device_query(&cfg, FREE_LUN, &d, &err), 0, "query: the next call works again");
+	is_int(ag_device_query(&cfg, FREE_LUN, AG_DEV_ALL, &d, &err), 0,
+	       "query: the next call works again");
 	set_faults("{\"esxcli_fail\":[{\"command\":\"storage core device list\",\"times\":1}]}");
-	is_int(ag_device_query(&cfg, FREE_LUN, &d, &err), 0,
+	is_int(ag_device_query(&cfg, FREE_LUN, AG_DEV_ALL, &d, &err), 0,
 	       "query: one failed 'device list -d' is recovered by the full list");
 	ok(d.present && d.paths == 1, "... with the device's facts");
+	set_faults("{}");
+}
+
+/* A query runs only the calls of the parts asked: an armed failure of the others stays armed. */
+static void test_device_query_parts(void)
+{
+	const char *gone = "naa.6000000000000000000000000000dead";
+	struct ag_device d;
+	struct xp_error err = { 0 };
+
+	set_faults("{\"esxcli_fail\":[{\"command\":\"storage core path list\",\"times\":1},"
+		   "{\"command\":\"storage core device vaai\",\"times\":1}]}");
+	is_int(ag_device_query(&cfg, FREE_LUN, AG_DEV_EXTENTS, &d, &err), 0,
+	       "parts: extents alone (%s)", err.message);
+	ok(d.present && d.parts == AG_DEV_EXTENTS, "parts: the record says what it answers");
+	ok(strcmp(d.vaai_clone, "unknown") == 0 && d.paths == 0,
+	   "parts: VAAI and paths not asked keep their don't-know values");
+	is_int(ag_device_query(&cfg, DS_LUN, AG_DEV_EXTENTS, &d, &err), 0, "parts: datastore LUN");
+	is_str(d.backs_datastore, "gold-iscsi", "parts: extents answered");
+	is_int(ag_device_query(&cfg, FREE_LUN, AG_DEV_ALL, &d, &err), XP_HOST_COMMAND_FAILED,
+	       "parts: the failures armed for paths and VAAI were not used before");
+	set_faults("{}");
+
+	is_int(ag_device_query(&cfg, gone, AG_DEV_LISTED_ONLY, &d, &err), 0,
+	       "parts: listed only, unknown device");
+	ok(!d.present && d.status[0] == '\0', "parts: listed only: absent, nothing asked why");
+	set_faults("{\"esxcli_fail\":[{\"command\":\"storage core device detached list\","
+		   "\"times\":1}]}");
+	is_int(ag_device_query(&cfg, gone, AG_DEV_LISTED_ONLY, &d, &err), 0,
+	       "parts: listed only never asks the detached list");
+	is_int(ag_device_query(&cfg, gone, 0, &d, &err), XP_HOST_COMMAND_FAILED,
+	       "parts: without it, an absent device asks the detached list");
 	set_faults("{}");
 }
 
@@ -197,20 +232,20 @@ static void test_target_check(void)
 	const char *const off[] = { "storage", "core", "device", "set", "--state", "off", "-d",
 				    NOCLONE_LUN, NULL };
 
-	is_int(ag_target_check(&cfg, FREE_LUN, 1024ull << 20, &d, &err), 0,
+	is_int(ag_target_check(&cfg, FREE_LUN, 1024ull << 20, AG_DEV_VAAI, &d, &err), 0,
 	       "target: a free LUN as big as needed");
 	ok(d.present && d.size_bytes == 1024ull << 20, "target: out filled");
-	is_int(ag_target_check(&cfg, FREE_LUN, (1024ull << 20) + 1, NULL, &err), XP_TARGET_TOO_SMALL,
+	is_int(ag_target_check(&cfg, FREE_LUN, (1024ull << 20) + 1, 0, NULL, &err), XP_TARGET_TOO_SMALL,
 	       "target: one byte too small");
-	is_int(ag_target_check(&cfg, DS_LUN, 0, &d, &err), XP_TARGET_UNSAFE,
+	is_int(ag_target_check(&cfg, DS_LUN, 0, 0, &d, &err), XP_TARGET_UNSAFE,
 	       "target: a datastore LUN is unsafe");
 	is_str(err.message, DS_LUN " backs datastore gold-iscsi", "target: message");
-	is_int(ag_target_check(&cfg, "naa.6000000000000000000000000000dead", 0, NULL, &err),
+	is_int(ag_target_check(&cfg, "naa.6000000000000000000000000000dead", 0, 0, NULL, &err),
 	       XP_TARGET_NOT_FOUND, "target: unknown device");
-	is_int(ag_target_check(&cfg, FREE_LUN ":1", 0, NULL, &err), XP_TARGET_UNSAFE,
+	is_int(ag_target_check(&cfg, FREE_LUN ":1", 0, 0, NULL, &err), XP_TARGET_UNSAFE,
 	       "target: a partition is unsafe");
 	is_int(esxcli(off), 0, "sim: set a LUN off");
-	is_int(ag_target_check(&cfg, NOCLONE_LUN, 0, &d, &err), XP_TARGET_UNSAFE,
+	is_int(ag_target_check(&cfg, NOCLONE_LUN, 0, 0, &d, &err), XP_TARGET_UNSAFE,
 	       "target: a device set off is unsafe");
 	ok(d.present && strcmp(d.status, "off") == 0, "target: status off reported (%s)", d.status);
 }
@@ -331,6 +366,7 @@ int main(void)
 	test_hostcmd();
 	make_host();
 	test_device_query();
+	test_device_query_parts();
 	test_target_check();
 	test_clone_counter();
 	test_rescan();

@@ -534,6 +534,10 @@ static void test_target_policy(void)
 	d.present = true;
 	snprintf(d.status, sizeof(d.status), "on");
 	d.size_bytes = 1 << 20;
+	d.parts = AG_DEV_VAAI;
+	is_int(ag_target_policy(&d, 1 << 20, &err), XP_INTERNAL,
+	       "policy: a record queried without extents is refused (it cannot tell)");
+	d.parts = AG_DEV_EXTENTS;
 	is_int(ag_target_policy(&d, 1 << 20, &err), 0, "policy: on, big enough");
 	is_int(ag_target_policy(&d, (1 << 20) + 1, &err), XP_TARGET_TOO_SMALL, "policy: too small");
 	ok(strstr(err.message, "1048576 bytes") != NULL, "policy: size in the message (%s)",
