@@ -472,6 +472,13 @@ int xc_array_delete_host(struct xc_array *a, const struct xc_host_group *g,
 	return finish(a->drv->delete_host(a->state, g, err), err);
 }
 
+int xc_array_conflict(struct xclone_error *err)
+{
+	if (err != NULL)
+		err->code = XC_E_CONFLICT;
+	return XC_E_CONFLICT;
+}
+
 int xc_array_restore_mappings(struct xc_array *a, const struct xc_lun *lun,
 			      const struct xc_mapping_list *saved, struct xclone_error *err)
 {

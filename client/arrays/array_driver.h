@@ -90,5 +90,9 @@ void xc_host_group_add_initiator(struct xc_host_group *g, const char *text);
 /* Copies src into a fixed buffer; XC_E_PROTOCOL naming what when too long. */
 int xc_copy_field(char *dst, size_t size, const char *src, const char *what,
 		  struct xclone_error *err);
+/* For delete_host: the array refused a request because a volume is mapped to the
+ * host meanwhile. Turns err, already filled in by the driver (message, HTTP status,
+ * the array's code kept), into that conflict; err may be NULL. Returns XC_E_CONFLICT. */
+int xc_array_conflict(struct xclone_error *err);
 
 #endif

@@ -1036,8 +1036,7 @@ static int fs_delete_host(void *state, const struct xc_host_group *g, struct xcl
 		int mapped_now = fs_says(&resp, "CMMVC5871E");
 		rc = fs_fail(f, &resp, &first, "deleting the host");
 		if (mapped_now) {
-			rc = XC_E_CONFLICT;
-			first.code = rc;
+			rc = xc_array_conflict(&first);
 		} else if (fs_host_maps(f, g->name, &maps, err) == 0 && maps < 0) {
 			rc = 0; /* "does not exist": a resend after a lost answer */
 		}

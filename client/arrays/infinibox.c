@@ -951,9 +951,7 @@ static int ibox_delete_host(void *state, const struct xc_host_group *g, struct x
 	if (rc == XC_E_NOT_FOUND) {
 		rc = 0; /* a resend after a lost answer */
 	} else if (rc && out != NULL && ibox_error_is(out, "APPROVAL_REQUIRED")) {
-		rc = XC_E_CONFLICT;
-		if (err != NULL)
-			err->code = rc;
+		rc = xc_array_conflict(err);
 	}
 	cJSON_Delete(out);
 	return rc;

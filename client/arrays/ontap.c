@@ -891,11 +891,8 @@ static int ontap_delete_host(void *state, const struct xc_host_group *g, struct 
 		if (strcmp(code, ONTAP_E_IGROUP_NOT_FOUND) != 0)
 			rc = ontap_fail(o, &resp, err, "deleting the igroup");
 		/* mapped between our check and the DELETE */
-		if (strcmp(code, ONTAP_E_IGROUP_MAPPED) == 0) {
-			rc = XC_E_CONFLICT;
-			if (err != NULL)
-				err->code = XC_E_CONFLICT;
-		}
+		if (strcmp(code, ONTAP_E_IGROUP_MAPPED) == 0)
+			rc = xc_array_conflict(err);
 	}
 	xc_http_response_free(&resp);
 	return rc;

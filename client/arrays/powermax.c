@@ -1447,7 +1447,7 @@ static int pmax_delete_host(void *state, const struct xc_host_group *g, struct x
 	if (rc == XC_E_REMOTE && err != NULL &&
 	    (strcasestr(err->message, "masking view") != NULL ||
 	     strcasestr(err->message, "host group") != NULL))
-		rc = err->code = XC_E_CONFLICT;
+		rc = xc_array_conflict(err);
 	return rc;
 }
 

@@ -1358,11 +1358,8 @@ static int ps_delete_host(void *state, const struct xc_host_group *g, struct xcl
 	if (rc == 0 && resp.status != 204 && resp.status != 200 && resp.status != 404) {
 		rc = ps_fail(p, &resp, err, "deleting the host");
 		/* attached meanwhile: the array's refusal (422) is the same conflict */
-		if (resp.status == 422) {
-			rc = XC_E_CONFLICT;
-			if (err != NULL)
-				err->code = rc;
-		}
+		if (resp.status == 422)
+			rc = xc_array_conflict(err);
 	}
 	xc_http_response_free(&resp);
 	return rc;

@@ -1127,11 +1127,8 @@ static int p3_delete_host(void *state, const struct xc_host_group *g, struct xcl
 	if (rc == 0 && resp.status != 200 && resp.status != 204 &&
 	    !(resp.status == 404 && p3_code(&resp) == P3_E_NON_EXISTENT_HOST)) {
 		rc = p3_fail(p, &resp, err, "deleting the host");
-		if (resp.status == 409) {
-			rc = XC_E_CONFLICT;
-			if (err != NULL)
-				err->code = XC_E_CONFLICT;
-		}
+		if (resp.status == 409)
+			rc = xc_array_conflict(err);
 	}
 	xc_http_response_free(&resp);
 	return rc;

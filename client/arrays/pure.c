@@ -1124,9 +1124,7 @@ static int pure_delete_host(void *state, const struct xc_host_group *g, struct x
 	xc_http_response_free(&resp);
 	if (rc == XC_E_NOT_FOUND)
 		return 0; /* already gone: the goal is reached */
-	if (connected && err != NULL)
-		err->code = XC_E_CONFLICT;
-	return connected ? XC_E_CONFLICT : rc;
+	return connected ? xc_array_conflict(err) : rc;
 }
 
 const struct xc_array_driver xc_driver_pure = {

@@ -1775,11 +1775,8 @@ static int vsp_delete_host(void *state, const struct xc_host_group *g, struct xc
 		char path[96];
 		snprintf(path, sizeof(path), VSP_OBJ "/host-groups/%s,%d", hg->port, hg->number);
 		rc = vsp_delete(v, path, "deleting a host group", err);
-		if (rc && hg_path_count(v, hg, &paths, NULL) == 0 && paths > 0) {
-			rc = XC_E_CONFLICT; /* an LU path added meanwhile */
-			if (err != NULL)
-				err->code = rc;
-		}
+		if (rc && hg_path_count(v, hg, &paths, NULL) == 0 && paths > 0)
+			rc = xc_array_conflict(err); /* an LU path added meanwhile */
 	}
 	inventory_free(&inv);
 	return rc;

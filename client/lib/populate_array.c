@@ -391,14 +391,17 @@ void pop_array_cleanup(struct pop_run *run, struct pop_disk *d)
 	}
 }
 
-/* Journals that the host object we created stays on the array, and why. */
-static void leave_group(struct pop_run *run, const char *reason)
+/*
+ * Journals that the host object we created stays on the array: another populate
+ * on this host reused it and still has a LUN mapped to it.
+ */
+static void leave_group(struct pop_run *run)
 {
 	struct xclone_error err = { 0 };
 	cJSON *data = cJSON_CreateObject();
 
 	cJSON_AddBoolToObject(data, "removed", false);
-	cJSON_AddStringToObject(data, "reason", reason);
+	cJSON_AddStringToObject(data, "reason", "a volume is still mapped to it");
 	if (pop_record(run, NULL, STEP_HOST_RELEASE, MARK_DONE, data, &err) == 0)
 		run->group_owned = false;
 }
@@ -414,23 +417,20 @@ void pop_array_release_group(struct pop_run *run)
 	for (size_t i = 0; i < run->n; i++)
 		if (!run->disks[i].ended)
 			return; /* a LUN may still be mapped to it */
-	if (run->be.array_remove_host == NULL) {
-		pop_warn(run, "host object %s was created on the array by this populate and is left"
-			      " in place (the array layer cannot remove host objects yet)",
-			 run->group.name);
-		leave_group(run, "unsupported by the array layer");
-		return;
-	}
+	/*
+	 * No NULL check: array_remove_host is required like every other array_*
+	 * callback, and both backends (the real one, the unit test's fake) have it.
+	 * A silent skip would hide a missing one by leaving host objects behind.
+	 */
 	if (!run->array_open || run->array_dead)
 		return;
 	if (pop_record(run, NULL, STEP_HOST_RELEASE, MARK_INTENT, NULL, &err) != 0)
 		return;
 	rc = run->be.array_remove_host(run->be.ctx, &run->group, &err);
 	if (rc == XC_E_CONFLICT) {
-		/* Another populate on this host reused it and still has a LUN mapped. */
 		pop_warn(run, "host object %s was created by this populate but is left in place:"
 			      " %s", run->group.name, err.message);
-		leave_group(run, "a volume is still mapped to it");
+		leave_group(run);
 		return;
 	}
 	if (rc != 0) {

@@ -71,7 +71,8 @@ struct pop_backend {
 			     const struct xc_mapping_list *saved, struct xclone_error *err);
 	/*
 	 * Removes a host object we created: 0 when gone, XC_E_CONFLICT while a volume
-	 * is still mapped to it (left in place); NULL when the backend cannot.
+	 * is still mapped to it (left in place). Required: a backend whose array
+	 * creates nothing (PowerFlex) answers through the driver, not with NULL.
 	 */
 	int (*array_remove_host)(void *ctx, const struct xc_host_group *group,
 				 struct xclone_error *err);

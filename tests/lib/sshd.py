@@ -80,6 +80,12 @@ class Sshd:
         self.known_hosts = os.path.join(self.dir, "known_hosts")
         with open(self.known_hosts, "w") as f:
             f.write(f"[127.0.0.1]:{self.port} {self.host_pub}\n")
+        # sshd runs the forced command through the user's login shell, and Debian's
+        # bash reads ~/.bashrc when started by sshd: a developer's rc file (pyenv
+        # init: ~100 ms of CPU) would run before every agent. ESXi's shell reads
+        # nothing for `sh -c`; an empty HOME gives the same here.
+        self.home = os.path.join(self.dir, "home")
+        os.makedirs(self.home, exist_ok=True)
         self.config = os.path.join(self.dir, "sshd_config")
         with open(self.config, "w") as f:
             f.write(f"""Port {self.port}
@@ -99,6 +105,7 @@ LogLevel VERBOSE
 MaxStartups 200
 MaxSessions 64
 ClientAliveInterval 0
+SetEnv HOME={self.home}
 """)
 
     def start(self):

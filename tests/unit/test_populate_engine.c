@@ -51,6 +51,7 @@ struct fake {
 	struct flun luns[NLUNS];
 	int n_luns;
 	bool host_exists, host_created;
+	int host_removals;      /* array_remove_host calls that deleted the host object */
 	struct ftask tasks[NTASKS];
 	int n_tasks;
 	int rescans, watching, max_watching;
@@ -60,6 +61,7 @@ struct fake {
 	int hang_percent;       /* a clone stops here until canceled (0: never) */
 	bool lose_agent_in_watch;
 	bool array_down;
+	bool host_shared;       /* another populate has a LUN mapped to the host object */
 	char blocked_pv[32];    /* preflight reports a blocker for this PV */
 	volatile sig_atomic_t stop;
 	int stop_at_percent;    /* the event callback sets stop here (0: never) */
@@ -558,6 +560,31 @@ static int f_restore(void *ctx, const struct xc_lun *lun, const struct xc_mappin
 	return 0;
 }
 
+/* array_driver.h's delete_host contract: 0 when deleted or already gone; XC_E_CONFLICT,
+ * deleting nothing, while a volume is still mapped to the host object. */
+static int f_remove_host(void *ctx, const struct xc_host_group *group, struct xclone_error *err)
+{
+	int rc = 0;
+
+	if (F->array_down)
+		return array_down(err);
+	lock();
+	for (int i = 0; i < F->n_luns && rc == 0; i++)
+		if (F->luns[i].mapped)
+			rc = xclone_error_set(err, XC_E_CONFLICT, "host %s still has %s mapped (fake)",
+					      group->name, F->luns[i].naa);
+	if (rc == 0 && F->host_shared)
+		rc = xclone_error_set(err, XC_E_CONFLICT,
+				      "host %s still has another populate's LUN mapped (fake)",
+				      group->name);
+	if (rc == 0 && strcmp(group->name, GROUP) == 0 && F->host_exists) {
+		F->host_exists = false;
+		F->host_removals++;
+	}
+	unlock();
+	return rc;
+}
+
 static const struct pop_backend fake_backend = {
 	.open_agent = f_open, .open_array = f_open, .close = f_close,
 	.hello = f_hello, .host_info = f_host_info, .rescan = f_rescan,
@@ -566,7 +593,7 @@ static const struct pop_backend fake_backend = {
 	.task_watch = f_task_watch, .task_cancel = f_task_cancel, .task_clean = f_task_clean,
 	.task_list = f_task_list, .array_resolve = f_resolve, .array_hosts = f_hosts,
 	.array_ensure_host = f_ensure_host, .array_mappings = f_mappings, .array_map = f_map,
-	.array_unmap = f_unmap, .array_restore = f_restore, .array_remove_host = NULL,
+	.array_unmap = f_unmap, .array_restore = f_restore, .array_remove_host = f_remove_host,
 };
 
 /* ---- running the engine ------------------------------------------------------------------ */
@@ -614,10 +641,16 @@ static int run(const struct runcfg *c, struct xclone_populate_result **out, stru
 	return rc;
 }
 
-/* Nothing left anywhere: no mapping of ours, foreign ones as before, no device, no task. */
+/* Nothing left anywhere: no mapping of ours, foreign ones as before, no device, no task,
+ * no host object the run created (unless another populate still uses it). */
 static bool no_leaks(const char *what)
 {
 	bool clean = true;
+
+	if (F->host_created && F->host_exists && !F->host_shared) {
+		printf("#   %s: the host object this populate created is still there\n", what);
+		clean = false;
+	}
 
 	for (int i = 0; i < F->n_luns; i++) {
 		if (F->luns[i].mapped || F->luns[i].present || F->luns[i].foreign != F->luns[i].foreign_before) {
@@ -959,6 +992,29 @@ static void test_stop(void)
 	xclone_populate_result_free(r);
 }
 
+/* The key's host-release done record: 1 removed, 0 left in place, -1 none. */
+static int journal_host_removed(const char *key)
+{
+	char dir[400];
+	struct xc_journal *j = NULL;
+	int removed = -1;
+
+	snprintf(dir, sizeof(dir), "%s/state-%d/%s", root, state_no, key);
+	if (xc_journal_open(dir, &j, NULL) != 0)
+		return -1;
+	for (size_t i = 0; i < xc_journal_count(j); i++) {
+		const cJSON *r = xc_journal_at(j, i);
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(r, "step");
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "mark");
+
+		if (cJSON_IsString(s) && strcmp(s->valuestring, "host-release") == 0 &&
+		    cJSON_IsString(m) && strcmp(m->valuestring, "done") == 0)
+			removed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "removed"));
+	}
+	xc_journal_close(j);
+	return removed;
+}
+
 static void test_host_created(void)
 {
 	struct runcfg c = { "newhost", 1, false, false, 0 };
@@ -971,9 +1027,47 @@ static void test_host_created(void)
 	rc = run(&c, &r, &err);
 	ok(rc == 0 && r && r->status == XCLONE_POPULATE_OK && F->host_created,
 	   "no host object: one is created");
-	ok(r && r->n_warnings == 1 && strstr(r->warnings[0], "left in place") != NULL,
-	   "and the run says it is left in place (the array layer cannot remove it)");
+	ok(!F->host_exists && F->host_removals == 1,
+	   "and removed once the disk is done (%d removals)", F->host_removals);
+	ok(r && r->n_warnings == 0, "without a warning (%zu)", r ? r->n_warnings : 0);
+	is_int(journal_host_removed("newhost"), 1, "the journal says removed=true");
 	no_leaks("new host");
+	xclone_populate_result_free(r);
+
+	world(1, false);
+	F->host_shared = true; /* another populate on the host reused it meanwhile */
+	c.key = "sharedhost";
+	state_no++;
+	rc = run(&c, &r, &err);
+	ok(rc == 0 && r && r->status == XCLONE_POPULATE_OK && F->host_created,
+	   "a created host object still in use by another populate: the copy is ok (%s)",
+	   r ? xclone_populate_status_name(r->status) : err.message);
+	ok(F->host_exists && F->host_removals == 0, "the host object is left in place");
+	ok(r && r->n_warnings == 1 && strstr(r->warnings[0], "left in place") != NULL &&
+		   strstr(r->warnings[0], "another populate") != NULL,
+	   "and the run warns, with the array's answer (%s)",
+	   r && r->n_warnings ? r->warnings[0] : "no warning");
+	is_int(journal_host_removed("sharedhost"), 0, "the journal says removed=false");
+	no_leaks("shared host");
+	xclone_populate_result_free(r);
+
+	/* SIGKILL between the host-release intent and its result: the rerun removes it. */
+	world(1, false);
+	c.key = "hostcrash";
+	state_no++;
+	is_int(crash_child(&c, &(struct point){ "host-release", "intent", -1 }), 137,
+	       "crash at host-release.intent: the child died at the hook");
+	ok(F->host_exists && F->host_removals == 0 && journal_host_removed("hostcrash") == -1,
+	   "crash at host-release.intent: the host object is still there, no result journaled");
+	rc = run(&c, &r, &err);
+	ok(rc == 0 && r && r->status == XCLONE_POPULATE_OK && r->resumed,
+	   "crash at host-release.intent: the rerun completes (%s)",
+	   r ? xclone_populate_status_name(r->status) : err.message);
+	ok(!F->host_exists && F->host_removals == 1 && journal_host_removed("hostcrash") == 1,
+	   "crash at host-release.intent: the rerun removed the host object (%d removals)",
+	   F->host_removals);
+	ok(F->n_tasks == 1, "crash at host-release.intent: no second clone");
+	no_leaks("crash at host-release.intent");
 	xclone_populate_result_free(r);
 }
 
