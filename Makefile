@@ -145,6 +145,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(AGENT_CORE_A) $(LIB_A) $(PROTO_A)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ $< $(AGENT_CORE_A) $(LIB_A) $(PROTO_A) $(HOST_LIBS)
 
+# The ESXi host simulator's tool client (tests/sim/esxi/toolserver.py); libc only.
+# Never sanitized: it is test scaffolding, and ASan's start-up would cost what it saves.
+$(BUILD)/tests/sim/simtool: tests/sim/esxi/simtool.c
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(HOST_CFLAGS)) \
+		$(filter-out -fsanitize=%,$(HOST_LDFLAGS)) -o $@ $<
+
 # check runs deps first (seconds when done) so that `make check` alone works on a
 # fresh machine; the second make reads the musl.mk that deps wrote.
 check:
@@ -154,11 +161,11 @@ check:
 # demo: like check, runs deps first so `make demo` alone works on a fresh machine.
 demo:
 	@bash scripts/deps.sh
-	@$(MAKE) --no-print-directory SAN=0 BUILD=build all
+	@$(MAKE) --no-print-directory SAN=0 BUILD=build all build/tests/sim/simtool
 	BUILD=build scripts/demo.py
 
 .PHONY: check-run
-check-run: all $(UNIT_BINS)
+check-run: all $(UNIT_BINS) $(BUILD)/tests/sim/simtool
 	BUILD=$(BUILD) SAN=$(SAN) tests/run
 
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE= -g -O1 -DXCLONE_VERSION='"$(VERSION)"' $(INCLUDES) -fsanitize=fuzzer,address,undefined
@@ -184,7 +191,7 @@ size: $(AGENT_BIN)
 	@printf 'xclone-agent stripped size: %s bytes (%s KiB; target <= 3072 KiB)\n' \
 		"$$(stat -c %s $(AGENT_BIN))" "$$(( $$(stat -c %s $(AGENT_BIN)) / 1024 ))"
 
-bench: all
+bench: all $(BUILD)/tests/sim/simtool
 	scripts/bench.sh
 
 # The VIB always carries the static musl agent, even when SAN=1 is set.

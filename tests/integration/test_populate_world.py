@@ -136,9 +136,11 @@ class World:
         if self.host_object:
             seed["hosts"] = [{"name": HOST_NAME, "initiators": [IQN]}]
         self.array.seed({"arrays": {"fa1": seed}})
+        # tool_server: esxcli & co. forked from a warm simulator (tests/sim/README.md);
+        # stopped with the host in stop(). SIM_TOOL_SERVER=0 runs the plain scripts.
         self.host = simhost.SimHost.create(scenario(self.fa_id, self.vms, self.sim_settings),
                                            root=os.path.join(self.tmp, "host"),
-                                           fabric=self.fabric)
+                                           fabric=self.fabric, tool_server=True)
         self._look_like_fa1()
         self._start_sshd()
         self._write_secret()

@@ -13,17 +13,38 @@
 
 Everything the simulator keeps is plain files under h.root (see esxsim/host.py);
 the helpers below only spare callers from knowing the file names.
+
+SimHost.create(..., tool_server=True) runs the host's tools through a tool server
+(toolserver.py, tests/sim/README.md "Tool server") when the compiled client
+$BUILD/tests/sim/simtool exists. SIM_TOOL_SERVER=0 in the environment turns it off
+everywhere; SIM_TOOL_SERVER=1 turns it on for every host that does not say.
 """
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 
 from esxsim import content, scenario
 from esxsim.host import Host, import_fabric, read_json, write_json
 
-SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCENARIOS = os.path.join(HERE, "scenarios")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+TOOL_SERVER = os.path.join(HERE, "toolserver.py")
+TOOL_SERVER_ADDR = os.path.join("etc", "toolserver.addr")
+TOOL_SERVER_LOG = os.path.join("etc", "toolserver.log")
+
+
+def tool_client():
+    """The compiled tool client ($BUILD/tests/sim/simtool), or None: not built, or
+    turned off with SIM_TOOL_SERVER=0."""
+    if os.environ.get("SIM_TOOL_SERVER", "1") == "0":
+        return None
+    path = os.path.join(REPO, os.environ.get("BUILD") or "build", "tests", "sim", "simtool")
+    return path if os.access(path, os.X_OK) else None
 
 
 def load_scenario(spec):
@@ -42,27 +63,85 @@ class SimHost:
         self.host = Host(self.root)
         self._owned = owned
         self.scenario = read_json(os.path.join(self.root, "etc", "scenario.json"))
+        self.tool_server = None   # the server's Popen while one runs
 
     @classmethod
-    def create(cls, spec, root=None, fabric=None):
+    def create(cls, spec, root=None, fabric=None, tool_server=None):
         """Build a host from a scenario; without root, in a new temp folder that
-        cleanup() removes."""
+        cleanup() removes. tool_server: run the tools through a tool server if the
+        client is built (else as plain scripts, as without); None: SIM_TOOL_SERVER=1."""
+        if tool_server is None:
+            tool_server = os.environ.get("SIM_TOOL_SERVER") == "1"
         owned = None
         if root is None:
             owned = tempfile.mkdtemp(prefix="esxsim-")
             root = os.path.join(owned, "host")
+        client = tool_client() if tool_server else None
         try:
-            scenario.build(load_scenario(spec), root, fabric)
+            scenario.build(load_scenario(spec), root, fabric, tool_client=client)
+            h = cls(root, owned)
+            if client:
+                h.start_tool_server()
         except BaseException:
             if owned:
                 shutil.rmtree(owned, ignore_errors=True)
             raise
-        return cls(root, owned)
+        return h
 
     def cleanup(self):
+        self.stop_tool_server()
         if self._owned:
             shutil.rmtree(self._owned, ignore_errors=True)
             self._owned = None
+
+    # --- tool server ---------------------------------------------------------
+    def start_tool_server(self, timeout=20.0):
+        """Installs the tool client in bin/ (scripts become bin/.<tool>.py) and starts
+        the server; True, or False when the client is not built. Its stdin is a pipe
+        only this object holds: if this process dies, the server stops too."""
+        client = tool_client()
+        if client is None:
+            return False
+        if self.tool_server is not None and self.tool_server.poll() is None:
+            return True
+        self.stop_tool_server()   # one that died on its own
+        scenario.install_tools(self.root, client)
+        self._remove_stale_addr()
+        with open(os.path.join(self.root, TOOL_SERVER_LOG), "ab") as log:
+            proc = subprocess.Popen([scenario.PYTHON, "-IS", TOOL_SERVER, self.root, "--lifeline"],
+                                    stdin=subprocess.PIPE, stdout=log, stderr=log,
+                                    start_new_session=True)
+        self.tool_server = proc
+        end = time.monotonic() + timeout
+        while not os.path.exists(os.path.join(self.root, TOOL_SERVER_ADDR)):
+            if proc.poll() is not None or time.monotonic() > end:
+                self.stop_tool_server()
+                raise RuntimeError(f"tool server did not start; see {TOOL_SERVER_LOG} in {self.root}")
+            time.sleep(0.005)
+        return True
+
+    def stop_tool_server(self, timeout=20.0):
+        """Stops the server; it kills the tools still running (their callers see
+        them killed by SIGKILL). The bin/ tools then run as plain scripts."""
+        proc, self.tool_server = self.tool_server, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            self._remove_stale_addr()
+        proc.stdin.close()
+
+    def _remove_stale_addr(self):
+        """A killed server's address would only cost each call a failed connect."""
+        try:
+            os.unlink(os.path.join(self.root, TOOL_SERVER_ADDR))
+        except FileNotFoundError:
+            pass
 
     # --- tools ---------------------------------------------------------------
     def tool(self, name):

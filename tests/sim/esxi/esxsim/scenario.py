@@ -8,6 +8,7 @@ is saved as ROOT/etc/scenario.json; simhost reads it to compute expected checksu
 import hashlib
 import json
 import os
+import shutil
 
 from . import content, devices, vmdk
 from .host import SIM_DIR, Host, import_fabric, write_json
@@ -158,19 +159,45 @@ def _normalize_disk(sc, vm, i, disk, arrays, default_via):
 
 # --- building -----------------------------------------------------------------------------
 
-def _write_tools(root):
+PYTHON = "/usr/bin/python3"   # the tools' interpreter; the tool server runs under it too
+
+
+def tool_script(root, tool):
+    return (f"#!{PYTHON} -IS\n"
+            f"# simulated {tool} of the host in {root!r} (tests/sim/esxi)\n"
+            "import sys\n"
+            f"sys.path.insert(0, {SIM_DIR!r})\n"
+            "from esxsim.main import run\n"
+            f"sys.exit(run({tool!r}, {root!r}, sys.argv[1:]))\n")
+
+
+def _write_tools(root, client=None):
+    """ROOT/bin/<tool>: the Python script; or, given the compiled tool client
+    (simtool.c), a copy of it, with the script as ROOT/bin/.<tool>.py for when no
+    tool server runs. Either way every tool name is an executable file of its own."""
     bindir = os.path.join(root, "bin")
     for tool in TOOLS:
         path = os.path.join(bindir, tool)
-        text = ("#!/usr/bin/python3 -IS\n"
-                f"# simulated {tool} of the host in {root!r} (tests/sim/esxi)\n"
-                "import sys\n"
-                f"sys.path.insert(0, {SIM_DIR!r})\n"
-                "from esxsim.main import run\n"
-                f"sys.exit(run({tool!r}, {root!r}, sys.argv[1:]))\n")
-        with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(text)
-        os.chmod(path, 0o755)
+        text = tool_script(root, tool).encode("utf-8", "surrogateescape")
+        _put_executable(os.path.join(bindir, f".{tool}.py") if client else path,
+                        lambda f: f.write(text))
+        if client:
+            with open(client, "rb") as src:
+                _put_executable(path, lambda f: shutil.copyfileobj(src, f))
+
+
+def _put_executable(path, fill):
+    """Temp file then rename: a tool running meanwhile keeps its old file."""
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "wb") as f:
+        fill(f)
+    os.chmod(tmp, 0o755)
+    os.rename(tmp, path)
+
+
+def install_tools(root, client=None):
+    """(Re)writes a built root's tools; see _write_tools."""
+    _write_tools(os.path.abspath(root), client)
 
 
 def _local_boot(root, sc, devs, cfg):
@@ -224,7 +251,7 @@ class _FabricHost:
         self.fabric_dir = fabric
 
 
-def build(sc, root, fabric=None):
+def build(sc, root, fabric=None, tool_client=None):
     sc = normalize(sc)
     root = os.path.abspath(root)
     fabric = os.path.abspath(fabric or os.path.join(root, "fabric"))
@@ -270,7 +297,7 @@ def build(sc, root, fabric=None):
     write_json(os.path.join(root, "faults.json"), {})
     for dev_id, entry in state["devices"].items():
         devices.sync_node(host, dev_id, entry)
-    _write_tools(root)
+    _write_tools(root, tool_client)
     return sc
 
 
