@@ -5,10 +5,9 @@ CPython's start-up on every call (usage: toolserver.py ROOT [--lifeline]).
 A simulated tool costs ~13 ms of CPU as a fresh process, most of it CPython starting;
 forked from a process that has already imported the simulator, the client's own start
 included, ~4.5 ms. The compiled client (simtool.c, copied to ROOT/bin/<tool>) connects
-to this server and
-passes its argv, umask, working directory and fds 0-2; the server forks a child that
-becomes the tool exactly as ROOT/bin/.<tool>.py would run it, and reports how the
-child ended. See tests/sim/README.md ("Tool server").
+to this server and passes its argv, umask, working directory and fds 0-2; the server
+forks a child that becomes the tool exactly as ROOT/bin/.<tool>.py would run it, and
+reports how the child ended. See tests/sim/README.md ("Tool server").
 
 The child behaves as the script's process would: fds 0-2 are the client's, the
 working directory and umask are the client's, signal dispositions and the signal
