@@ -299,7 +299,8 @@ AG_OP(op_device_detach)
 		detached = rc == 0;
 	}
 	/* Setting a device off records it in the detached list; no need to ask. */
-	configured = detached || (!d.present && strcmp(d.status, "detached") == 0);
+	if (rc == 0)
+		configured = detached || (!d.present && strcmp(d.status, "detached") == 0);
 	if (rc == 0 && !configured)
 		rc = in_detached_list(ctx->cfg, id, &configured, err);
 	if (rc == 0 && configured)
